@@ -1,0 +1,30 @@
+# Quick start: `make demo` and `make test`. Both set up their own virtual environment.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+demo: setup
+	@for f in submissions_example/*.py submissions_example/*.ipynb; do \
+		echo; echo "======== grader check $$f"; \
+		$(VENV)/bin/grader check "$$f"; echo "(exit status $$?)"; \
+	done
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) benchmarks/check_time.py
+	$(PY) benchmarks/seed_sweep.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

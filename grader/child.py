@@ -1,0 +1,266 @@
+"""The child side of the boundary: runs the student's code and reports raw outputs as plain data.
+
+Started by grader.runner as `python -I child.py RFD WFD`; imports only the standard library and
+NumPy, so it can run inside a sandbox that shows nothing else. It talks to the judge over two pipe
+fds with length-prefixed JSON frames and never pickles. The student's prints go to fd 1 and 2,
+which the judge reads separately and caps.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import struct
+import sys
+import traceback
+
+import numpy as np
+
+MAX_ELEMENTS = 1_000_000   # numbers in one encoded value; bigger values are refused
+MAX_DEPTH = 8              # how deep encode and leaves look into containers
+MAX_LEAVES = 500
+
+
+# ---- framing -------------------------------------------------------------------------------
+
+def read_frame(fd: int) -> dict | None:
+    head = _read_exact(fd, 4)
+    if head is None:
+        return None
+    return json.loads(_read_exact(fd, struct.unpack(">I", head)[0]))
+
+
+def _read_exact(fd: int, n: int) -> bytes | None:
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, n - got)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def write_frame(fd: int, message: dict) -> None:
+    data = json.dumps(message).encode()
+    data = struct.pack(">I", len(data)) + data
+    while data:
+        data = data[os.write(fd, data):]
+
+
+# ---- inputs: judge -> child ------------------------------------------------------------------
+
+def decode_input(value):
+    """Floats stay Python floats; {"a": shape, "d": flat} becomes a fresh float64 array."""
+    if isinstance(value, dict):
+        return np.array(value["d"], dtype=np.float64).reshape(value["a"])
+    return float(value)
+
+
+def evaluate(tree, namespace, inputs):
+    """Evaluate a grader.expr tree; every input is decoded afresh, so mutation cannot leak."""
+    kind = tree[0]
+    if kind == "input":
+        return decode_input(inputs[tree[1]])
+    if kind == "call":
+        fn = namespace.get(tree[1])
+        if fn is None:
+            raise Missing(f"no function named `{tree[1]}` is defined")
+        if not callable(fn):
+            raise Missing(f"`{tree[1]}` is defined but is a {type(fn).__name__}, not a function")
+        return fn(*[evaluate(arg, namespace, inputs) for arg in tree[2]])
+    container = evaluate(tree[1], namespace, inputs)
+    try:
+        return container[tree[2]]
+    except (KeyError, IndexError, TypeError) as err:
+        raise Missing(f"could not take [{tree[2]!r}] of the {_describe(container)} returned: "
+                      f"{type(err).__name__}: {err}") from None
+
+
+class Missing(Exception):
+    """A function, key or index the grader looks for is not there."""
+
+
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        keys = ", ".join(repr(k) for k in list(value)[:10])
+        return f"dict with keys [{keys}]"
+    if isinstance(value, (list, tuple)):
+        return f"{type(value).__name__} of length {len(value)}"
+    return type(value).__name__
+
+
+# ---- outputs: child -> judge -----------------------------------------------------------------
+
+class TooBig(Exception):
+    pass
+
+
+def _numbers(array: np.ndarray) -> list:
+    if array.size > MAX_ELEMENTS:
+        raise TooBig(f"an array of {array.size} numbers (more than {MAX_ELEMENTS})")
+    return [float(v) for v in array.ravel().tolist()]
+
+
+def _as_real_array(value):
+    """A float64 array from numbers, or None. Complex and non-numeric values are not numbers."""
+    try:
+        array = np.asarray(value)
+    except Exception:
+        return None
+    if array.dtype.kind in "iuf":
+        return np.array(array, dtype=np.float64)
+    if array.dtype.kind == "O" and array.size and array.size <= MAX_ELEMENTS:
+        try:
+            if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                   for v in array.ravel().tolist()):
+                return np.array(array.tolist(), dtype=np.float64)
+        except Exception:
+            return None
+    return None
+
+
+def encode(value, depth: int = 0) -> dict:
+    """Plain JSON for whatever the student returned. The judge re-checks all of it."""
+    kind = type(value).__name__
+    if isinstance(value, (bool, np.bool_)):
+        return {"t": "other", "type": kind}
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return {"t": "num", "v": float(value), "type": kind}
+    if isinstance(value, np.ndarray):
+        array = _as_real_array(value)
+        if array is None:
+            return {"t": "other", "type": f"ndarray of dtype {value.dtype}"}
+        return {"t": "arr", "shape": list(array.shape), "d": _numbers(array), "type": kind}
+    if value is None:
+        return {"t": "none"}
+    if depth >= MAX_DEPTH:
+        return {"t": "other", "type": kind}
+    if isinstance(value, dict):
+        return {"t": "dict", "type": kind,
+                "items": [[_key(k), encode(v, depth + 1)] for k, v in list(value.items())[:100]]}
+    if isinstance(value, (list, tuple)):
+        array = _as_real_array(value) if value else None
+        if array is not None:
+            return {"t": "arr", "shape": list(array.shape), "d": _numbers(array), "type": kind}
+        return {"t": "seq", "type": kind, "items": [encode(v, depth + 1) for v in list(value)[:100]]}
+    return {"t": "other", "type": kind}
+
+
+def _key(key) -> str:
+    return key if isinstance(key, str) else repr(key)
+
+
+def leaves(value) -> dict:
+    """Every numeric array or number inside value, found through containers and attributes."""
+    found, seen = [], set()
+
+    def visit(node, path, depth):
+        if len(found) >= MAX_LEAVES or depth > MAX_DEPTH or id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, (bool, np.bool_, str, bytes)) or node is None:
+            return
+        if isinstance(node, (int, float, np.integer, np.floating, np.ndarray, list, tuple)):
+            array = _as_real_array(node)
+            if array is not None:
+                found.append({"path": path, "shape": list(array.shape), "d": _numbers(array)})
+            if not isinstance(node, (list, tuple)):   # a list may also hold separate arrays
+                return
+        if isinstance(node, dict):
+            for k, v in list(node.items())[:100]:
+                visit(v, f"{path}[{_key(k)!r}]", depth + 1)
+        elif isinstance(node, (list, tuple)):
+            for i, v in enumerate(list(node)[:100]):
+                visit(v, f"{path}[{i}]", depth + 1)
+        elif hasattr(node, "__dict__") and not callable(node):
+            for k, v in list(vars(node).items())[:100]:
+                visit(v, f"{path}.{k}", depth + 1)
+        elif hasattr(type(node), "__slots__"):
+            for k in type(node).__slots__:
+                if hasattr(node, k):
+                    visit(getattr(node, k), f"{path}.{k}", depth + 1)
+
+    visit(value, "cache", 0)
+    return {"t": "leaves", "items": found}
+
+
+def _raised(err: BaseException) -> dict:
+    """What the student's code raised, with the student's innermost line."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.startswith("<")]
+    where = f"{frames[-1].filename.strip('<>')}, line {frames[-1].lineno}" if frames else ""
+    message = str(err)[:500]
+    if isinstance(err, SystemExit):
+        message = f"your code called exit({err.code!r})"
+    elif isinstance(err, KeyboardInterrupt):
+        message = "your code raised KeyboardInterrupt"
+    return {"t": "raised", "type": type(err).__name__, "msg": message, "where": where}
+
+
+def run_item(item: dict, namespace: dict) -> dict:
+    try:
+        value = evaluate(item["expr"], namespace, item["inputs"])
+    except Missing as err:
+        return {"t": "missing", "msg": str(err)}
+    except BaseException as err:  # SystemExit and KeyboardInterrupt are the student's too
+        return _raised(err)
+    try:
+        return leaves(value) if item.get("mode") == "leaves" else encode(value)
+    except TooBig as err:
+        return {"t": "toobig", "msg": f"returned {err}"}
+    except BaseException as err:
+        return _raised(err)
+
+
+# ---- loading the submission ------------------------------------------------------------------
+
+def load(units: list[dict]) -> dict:
+    """Run each unit (a .py file, or one notebook cell) in one namespace; a failing unit is
+    reported and the later ones still run, as in a notebook run top to bottom."""
+    namespace = {"__name__": "submission", "__builtins__": __builtins__}
+    problems = []
+    for unit in units:
+        try:
+            code = compile(unit["source"], f"<{unit['name']}>", "exec")
+            exec(code, namespace)
+        except BaseException as err:
+            problem = _raised(err)
+            if isinstance(err, SyntaxError):
+                problem["where"] = f"{unit['name']}, line {err.lineno}"
+                problem["msg"] = err.msg
+            problem["unit"] = unit["name"]
+            problems.append(problem)
+    return namespace, {"problems": problems,
+                       "functions": sorted(k for k, v in namespace.items()
+                                           if callable(v) and not k.startswith("__"))}
+
+
+def limit_resources(memory_bytes: int, cpu_seconds: int) -> None:
+    """Budgets on top of what the interpreter and NumPy already use (an absolute RLIMIT_AS would
+    starve a process that is already large). Hard limits drop too, so they cannot be raised."""
+    with open("/proc/self/statm") as statm:
+        current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    for which, value in ((resource.RLIMIT_AS, current + memory_bytes),
+                         (resource.RLIMIT_CPU, cpu_seconds),
+                         (resource.RLIMIT_CORE, 0)):
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def main() -> None:
+    rfd, wfd = int(sys.argv[1]), int(sys.argv[2])
+    hello = read_frame(rfd)
+    limit_resources(hello["memory_bytes"], hello["cpu_seconds"])
+    namespace, report = load(hello["units"])
+    write_frame(wfd, report)
+    while True:
+        request = read_frame(rfd)
+        if request is None:
+            return
+        write_frame(wfd, {"results": [run_item(item, namespace) for item in request["items"]]})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""From a submission and a problem to a score document: spec -> cases -> run -> judge -> score.
+
+The engine builds each part's checks from the spec (grader.checks), carries their calls to the
+student's code through the boundary (grader.runner), and scores the verdicts (grader.score).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from grader import __version__, checks, expr, gradcheck
+from grader.cases import Case, generate
+from grader.runner import ISOLATION, ChildFailure, ChildSession, Limits
+from grader.score import CheckResult, PartResult, ScoreDocument
+from grader.spec import Output, Part, Problem
+from grader.submission import BrokenSubmission, units
+
+FD_CASES = 6            # cases per finite-difference check
+CONTAINS_CASES = 6      # cases per "the cache holds..." check
+
+
+class Cases:
+    """Each case set generated once per grading, shared by the parts that use it."""
+
+    def __init__(self, problem: Problem, seed: int):
+        self.problem, self.seed, self.made = problem, seed, {}
+
+    def __call__(self, name: str) -> list[Case]:
+        if name not in self.made:
+            case_set = self.problem.spec.case_sets[name]
+            self.made[name] = generate(self.problem.generators[name], name, case_set.families, self.seed)
+        return self.made[name]
+
+
+def _fd_safe(cases: list[Case], wrt: str) -> list[Case]:
+    safe = [c for c in cases
+            if c.radius is None or c.radius >= gradcheck.SAFETY * gradcheck.max_step(c.inputs[wrt])]
+    return safe[:FD_CASES]
+
+
+def output_checks(problem: Problem, output: Output, cases: list[Case],
+                  about: dict[str, str]) -> list[checks.Check]:
+    tree = expr.parse(output.student)
+    tol = output.tolerance or problem.spec.tolerance
+    found: list[checks.Check] = []
+    families: dict[str, list[Case]] = {}
+    for case in cases:
+        families.setdefault(case.family, []).append(case)
+    for family, members in families.items():
+        words = about.get(family, f"{family} cases")
+        expected = [checks.reference_value(problem.references, tree, c.inputs) for c in members]
+        count = len({c.group for c in members}) if output.up_to_constant else len(members)
+        name = f"{expr.show(tree)} matches the reference on {count} {words}"
+        make = checks.differences_match if output.up_to_constant else checks.values_match
+        found.append(make(name, tree, members, expected, tol, family, output.points, output.hidden))
+    if output.gradient:
+        g = output.gradient
+        of_tree, safe = expr.parse(g.of), _fd_safe(cases, g.wrt)
+        of_text = expr.show(of_tree)
+        if g.ref_points:
+            found.append(checks.gradient_vs_reference(
+                f"{expr.show(tree)} agrees with finite differences of the reference {of_text} "
+                f"({len(safe)} cases)", tree, of_tree, g.wrt, safe, problem.references, g.ref_points,
+                output.hidden))
+        found.append(checks.gradient_vs_own(
+            f"{expr.show(tree)} agrees with finite differences of your own {of_text}"
+            + ("" if g.own_points else " (advisory, not scored)"),
+            tree, of_tree, g.wrt, safe, g.own_points, False))
+    if output.stationary:
+        s = output.stationary
+        found.append(checks.stationary_point(
+            f"{expr.show(tree)} is a stationary point of your own {s.of}"
+            + ("" if s.points else " (advisory, not scored)"),
+            tree, expr.parse(s.of), s.wrt, cases[:FD_CASES], s.points, False))
+    return found
+
+
+def part_checks(problem: Problem, part: Part, cases: list[Case]) -> list[checks.Check]:
+    about = problem.spec.case_sets[part.cases].about
+    found = [c for output in part.outputs for c in output_checks(problem, output, cases, about)]
+    for item in part.contains:
+        found.append(checks.contains(
+            f"{item.student} holds {item.label}", expr.parse(item.student), item.label,
+            [expr.parse(t) for t in item.any_of], cases[:CONTAINS_CASES], problem.references,
+            item.points, False))
+    return found
+
+
+def drive(check: checks.Check, session: ChildSession, seconds: float) -> checks.Verdict:
+    """Carry a check's calls to the child and its results back; a failed child fails the check."""
+    if seconds <= 0:
+        return checks.Verdict(check.name, False, "not run: earlier checks of this part used up its time budget",
+                              check.points, check.hidden, True)
+    run = check.run()
+    try:
+        calls = next(run)
+        while True:
+            try:
+                raws = session.call(calls, seconds, f"this check ({seconds:g} s budget)")
+            except ChildFailure as failure:
+                run.close()
+                return checks.Verdict(check.name, False, str(failure), check.points, check.hidden, True)
+            calls = run.send(raws)
+    except StopIteration as stop:
+        return stop.value
+
+
+def score_part(part: Part, verdicts: list[checks.Verdict]) -> PartResult:
+    weight = sum(v.points for v in verdicts)
+    earned = sum(v.points for v in verdicts if v.passed)
+    score = round(part.points * earned / weight, 6) if weight else 0.0
+    if score == part.points:
+        status = "passed"
+    else:
+        scored_failures = [v for v in verdicts if v.points and not v.passed]
+        status = "error" if all(v.error for v in scored_failures) else "failed"
+    results = [CheckResult(name=v.name, passed=v.passed, message=v.message, points=v.points,
+                           hidden=v.hidden, notes=v.notes) for v in verdicts]
+    return PartResult(id=part.id, title=part.title, score=score, max_score=part.points,
+                      status=status, checks=results)
+
+
+def errored_part(part: Part, reason: str) -> PartResult:
+    check = CheckResult(name="the submission could be run", passed=False, message=reason)
+    return PartResult(id=part.id, title=part.title, score=0.0, max_score=part.points,
+                      status="error", checks=[check])
+
+
+def _load_messages(session: ChildSession) -> list[str]:
+    report = session.load_report or {}
+    messages = []
+    for problem in report.get("problems", [])[:20] if isinstance(report.get("problems"), list) else []:
+        if isinstance(problem, dict):
+            where = problem.get("where") or problem.get("unit")
+            messages.append(f"{str(where)[:80]}: {str(problem.get('type'))[:60]}: {str(problem.get('msg'))[:300]}"
+                            + ("; the code after it still ran" if problem.get("unit", "").startswith("cell") else
+                               "; names defined before it are graded"))
+    return messages
+
+
+def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = None) -> ScoreDocument:
+    started = time.monotonic()
+    spec = problem.spec
+    budgets = spec.budgets
+    parts: list[PartResult] = []
+    load_messages: list[str] = []
+    output = ""
+    try:
+        source_units = units(path)
+    except BrokenSubmission as err:
+        parts = [errored_part(p, f"the submission could not be read: {err}") for p in spec.parts]
+        load_messages.append(str(err))
+    else:
+        limits = Limits(load_seconds=budgets.load, memory_bytes=budgets.memory_mib << 20)
+        session = ChildSession(source_units, limits, deadline=started + budgets.submission)
+        session.start()   # the child imports NumPy while we make the cases
+        make_cases = Cases(problem, seed)
+        try:
+            for part in spec.parts:
+                built = part_checks(problem, part, make_cases(part.cases))
+                part_deadline = time.monotonic() + budgets.part
+                verdicts = [drive(c, session, max(0.0, part_deadline - time.monotonic())) for c in built]
+                if session.load_failure:
+                    parts.append(errored_part(part, session.load_failure))
+                else:
+                    parts.append(score_part(part, verdicts))
+        finally:
+            session.close()
+        load_messages = _load_messages(session)
+        output = session.output.text()
+    for manual in spec.manual:
+        parts.append(PartResult(id=manual.id, title=manual.title, score=None,
+                                max_score=manual.points, status="manual"))
+    auto = [p for p in parts if p.status != "manual"]
+    return ScoreDocument(
+        submission=submission_id or str(path), problem=spec.name,
+        score=round(sum(p.score for p in auto), 6), max_score=sum(p.max_score for p in auto),
+        seed=seed, parts=parts, isolation=ISOLATION, load_messages=load_messages, output=output,
+        elapsed_s=round(time.monotonic() - started, 3), grader_version=__version__)

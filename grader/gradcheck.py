@@ -1,0 +1,69 @@
+"""Central finite differences in float64, the way gradient checkers do them.
+
+Defaults, and why (compare torch.autograd.gradcheck: eps 1e-6, atol 1e-5, rtol 1e-3):
+- STEP = 1e-6, scaled by max(1, |v|) per element: central differences have truncation error
+  O(h^2 f''') ~ 1e-12 and rounding error ~ eps_machine |f| / h ~ 1e-10 |f|, both far below
+  the tolerances for the O(1) inputs our generators make.
+- RTOL = 1e-4, ATOL = 1e-5, plus the rounding error the differences themselves carry
+  (4 eps_machine max|f| / h): so a large objective (a log posterior of 1e4) is not held to a
+  precision its differences cannot have. CS231n calls relative errors above 1e-2 wrong and
+  below 1e-4 fine for kinked objectives; we are between torch and them.
+- Never across a kink: a case is used only if its generator promises the function is smooth
+  within `radius` of it, and radius >= SAFETY * the largest step (the engine filters).
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import numpy as np
+
+STEP = 1e-6
+RTOL = 1e-4
+ATOL = 1e-5
+SAFETY = 100.0
+EPS_MACHINE = np.finfo(np.float64).eps
+
+
+def steps(value) -> Iterator[tuple[tuple, float]]:
+    """(index, h) for each element of a float or array input."""
+    array = np.asarray(value, dtype=np.float64)
+    for index in np.ndindex(array.shape):
+        yield index, STEP * max(1.0, abs(float(array[index])))
+
+
+def max_step(value) -> float:
+    return STEP * max(1.0, float(np.max(np.abs(value))))
+
+
+def perturbed(value, index: tuple, delta: float):
+    """A copy of value with one element moved by delta; a float stays a float."""
+    if isinstance(value, np.ndarray):
+        moved = value.copy()
+        moved[index] += delta
+        return moved
+    return float(value) + delta
+
+
+def points(inputs: dict, wrt: str) -> list[dict]:
+    """The 2n input sets a central difference in `wrt` needs: (+h, -h) for each element."""
+    out = []
+    for index, h in steps(inputs[wrt]):
+        for sign in (1.0, -1.0):
+            out.append({**inputs, wrt: perturbed(inputs[wrt], index, sign * h)})
+    return out
+
+
+def differences(inputs: dict, wrt: str, values: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """(gradient estimate shaped like inputs[wrt], its rounding error) from f at points(...)."""
+    shape = np.shape(inputs[wrt])
+    hs = np.array([h for _, h in steps(inputs[wrt])])
+    f = np.asarray(values, dtype=np.float64).reshape(-1, 2)
+    with np.errstate(invalid="ignore", over="ignore"):
+        grad = (f[:, 0] - f[:, 1]) / (2 * hs)
+        rounding = 4 * EPS_MACHINE * np.max(np.abs(f), axis=1) / hs
+    return grad.reshape(shape), rounding.reshape(shape)
+
+
+def numeric_gradient(f: Callable[[dict], float], inputs: dict, wrt: str):
+    """For a trusted f (the reference) in this process."""
+    return differences(inputs, wrt, [f(p) for p in points(inputs, wrt)])

@@ -1,0 +1,205 @@
+"""The boundary between judge and student code: one child process at a time per submission.
+
+Everything that touches student code at run time is here. The child (grader/child.py) gets the
+submission as source text, so it needs no file of it; it answers call requests with plain JSON.
+A child that exits, hangs, crashes or overruns is killed with its whole process group and costs
+only the request it was serving; the next request starts a fresh child.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHILD = Path(__file__).with_name("child.py")
+MAX_REPLY_BYTES = 64 << 20        # a reply larger than this is refused unread
+OUTPUT_HEAD = OUTPUT_TAIL = 4096  # bytes of the student's own output kept from each end
+ISOLATION = "process"             # recorded in every score document
+
+
+@dataclass
+class Limits:
+    load_seconds: float = 10.0
+    memory_bytes: int = 1 << 30
+
+
+class ChildFailure(Exception):
+    """The child could not answer: the message says what happened, for the student."""
+
+
+@dataclass
+class CappedOutput:
+    """The student's stdout and stderr, keeping a head and a tail."""
+    head: bytearray = field(default_factory=bytearray)
+    tail: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = OUTPUT_HEAD - len(self.head)
+        self.head += chunk[:room]
+        chunk = chunk[room:]
+        if chunk:
+            self.tail += chunk
+            if len(self.tail) > OUTPUT_TAIL:
+                self.dropped += len(self.tail) - OUTPUT_TAIL
+                del self.tail[:-OUTPUT_TAIL]
+
+    def text(self) -> str:
+        middle = f"\n[... {self.dropped} bytes of output dropped ...]\n" if self.dropped else ""
+        return (bytes(self.head).decode(errors="replace") + middle
+                + bytes(self.tail).decode(errors="replace"))
+
+
+def _child_env() -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "PYTHONHASHSEED": "0",
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine fixes, keep them
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def _describe_death(returncode: int | None) -> str:
+    if returncode is None:
+        return "the process running your code stopped answering"
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        why = {"SIGSEGV": " (a segmentation fault)", "SIGKILL": " (killed, often by the memory limit)",
+               "SIGXCPU": " (the CPU-time limit)"}.get(name, "")
+        return f"the process running your code was killed by {name}{why}"
+    return f"your code ended the process running it (exit status {returncode}, e.g. os._exit)"
+
+
+class ChildSession:
+    """Runs requests for one submission, restarting the child after a failure."""
+
+    def __init__(self, units: list[dict], limits: Limits, deadline: float):
+        self.units = units
+        self.limits = limits
+        self.deadline = deadline          # time.monotonic() past which nothing more runs
+        self.output = CappedOutput()
+        self.load_report: dict | None = None
+        self.load_failure: str | None = None
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    # -- process management --
+    def start(self) -> None:
+        """Start a child and send it the submission; the reply is read by the first request."""
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", str(CHILD), str(to_child_r), str(from_child_w)],
+            pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_child_env(),
+            cwd="/tmp", start_new_session=True)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.wfd, self.rfd = to_child_w, from_child_r
+        self.drain = threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True)
+        self.drain.start()
+        self.starts += 1
+        cpu = max(1, int(self.deadline - time.monotonic()) + 1)
+        self._send({"units": self.units, "memory_bytes": self.limits.memory_bytes, "cpu_seconds": cpu})
+        self.loaded = False
+
+    def _drain(self, stream) -> None:
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            self.output.add(chunk)
+
+    def kill(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self.drain.join(timeout=1)
+        self.proc.stdout.close()
+        for fd in (self.wfd, self.rfd):
+            os.close(fd)
+        self.proc = None
+
+    close = kill
+
+    # -- framing --
+    def _send(self, message: dict) -> None:
+        data = json.dumps(message).encode()
+        try:
+            os.write(self.wfd, struct.pack(">I", len(data)))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.wfd, view):]
+        except BrokenPipeError:
+            pass  # the child is gone; the read that follows reports how
+
+    def _read(self, deadline: float, what: str) -> dict:
+        head = self._read_exact(4, deadline, what)
+        size = struct.unpack(">I", head)[0]
+        if size > MAX_REPLY_BYTES:
+            raise ChildFailure(f"{what} returned more than {MAX_REPLY_BYTES >> 20} MiB of data")
+        try:
+            return json.loads(self._read_exact(size, deadline, what))
+        except ValueError:
+            raise ChildFailure(f"{what} sent a reply the grader could not read") from None
+
+    def _read_exact(self, n: int, deadline: float, what: str) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.rfd], [], [], left)[0]:
+                raise ChildFailure(f"{what} did not finish within the time budget")
+            chunk = os.read(self.rfd, min(n - len(buf), 1 << 20))
+            if not chunk:
+                self.proc.wait()
+                raise ChildFailure(f"{_describe_death(self.proc.returncode)} during {what}")
+            buf += chunk
+        return bytes(buf)
+
+    # -- the two things a judge asks --
+    def ensure_loaded(self) -> None:
+        """Have a child with the submission loaded, or raise ChildFailure for good."""
+        if self.load_failure:
+            raise ChildFailure(self.load_failure)
+        if self.proc is not None and self.loaded:
+            return
+        if self.proc is None:
+            self.start()
+        deadline = min(self.deadline, time.monotonic() + self.limits.load_seconds)
+        try:
+            report = self._read(deadline, f"loading your submission ({self.limits.load_seconds:g} s budget)")
+        except ChildFailure as failure:
+            self.kill()
+            self.load_failure = str(failure)
+            raise
+        self.loaded = True
+        if self.load_report is None:
+            self.load_report = report
+
+    def call(self, items: list[dict], seconds: float, what: str) -> list[dict]:
+        """Run items in the child; one raw result per item. ChildFailure costs only this request."""
+        if time.monotonic() >= self.deadline:
+            raise ChildFailure("the submission's total time budget was used up before this check")
+        self.ensure_loaded()
+        deadline = min(self.deadline, time.monotonic() + seconds)
+        self._send({"items": items})
+        try:
+            reply = self._read(deadline, what)
+            results = reply["results"]
+            if not isinstance(results, list) or len(results) != len(items):
+                raise ChildFailure(f"{what}: the reply did not match the request")
+            return results
+        except (ChildFailure, KeyError, TypeError) as failure:
+            self.kill()
+            if isinstance(failure, ChildFailure):
+                raise
+            raise ChildFailure(f"{what}: the reply did not match the request") from None

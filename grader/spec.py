@@ -1,0 +1,191 @@
+"""Problem specs: what to check, as pydantic models loaded from a problem folder.
+
+A problem folder holds `spec.toml` (the parts, their points and checks), `reference.py` (the
+answers, trusted, run only in the judge) and `cases.py` (seeded input generators). The engine
+knows nothing of any particular worksheet; everything specific lives in the folder.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tomllib
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from grader import expr
+
+PROBLEMS_ROOT = Path(__file__).resolve().parent.parent / "problems"
+DEFAULT_PROBLEM = "dis02"
+
+
+class SpecError(Exception):
+    """A problem folder that cannot be loaded; the message says which file and why."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tolerance(Strict):
+    """Elementwise |got - expected| <= atol + rtol * |expected|, as numpy.testing.assert_allclose."""
+    rtol: float = 1e-6
+    atol: float = 1e-9
+
+
+class Gradient(Strict):
+    """The output is the gradient of `of` (an expression giving a scalar) with respect to input `wrt`."""
+    of: str
+    wrt: str
+    own_points: float = 0.0   # weight of "agrees with your own forward"; 0 = advisory only
+    ref_points: float = 1.0   # weight of "agrees with finite differences of the reference"
+
+
+class Stationary(Strict):
+    """The output should be a stationary point of the student's own `of` in its input `wrt`."""
+    of: str
+    wrt: str
+    points: float = 0.0
+
+
+class Output(Strict):
+    """One value a part grades: a student expression compared with the reference's."""
+    label: str
+    student: str
+    returns: str = ""
+    tolerance: Tolerance | None = None
+    up_to_constant: bool = False   # compare differences within a case group only
+    gradient: Gradient | None = None
+    stationary: Stationary | None = None
+    points: float = 1.0            # weight of each case-family comparison check
+    hidden: bool = True            # randomized checks are hidden details by default
+
+    @model_validator(mode="after")
+    def _parse(self) -> "Output":
+        for text in (self.student, *(g.of for g in (self.gradient, self.stationary) if g)):
+            expr.parse(text)
+        return self
+
+
+class Contains(Strict):
+    """The student's value (say a cache) must hold, somewhere inside, one of the reference values."""
+    label: str
+    student: str
+    any_of: list[str]
+    points: float = 1.0
+
+    @model_validator(mode="after")
+    def _parse(self) -> "Contains":
+        for text in (self.student, *self.any_of):
+            expr.parse(text)
+        return self
+
+
+class Part(Strict):
+    id: str
+    title: str
+    points: float
+    cases: str
+    outputs: list[Output] = Field(default_factory=list)
+    contains: list[Contains] = Field(default_factory=list)
+
+
+class ManualPart(Strict):
+    id: str
+    title: str
+    points: float
+
+
+class CaseSet(Strict):
+    """A generator in cases.py and how many cases of each family it makes."""
+    function: str
+    families: dict[str, int]
+    about: dict[str, str] = Field(default_factory=dict)   # family -> words for check names
+
+
+class Budgets(Strict):
+    """Seconds of wall time; see the README's "Limits" section."""
+    load: float = 10.0
+    part: float = 3.0
+    submission: float = 30.0
+    memory_mib: int = 1024
+
+
+class ProblemSpec(Strict):
+    name: str
+    title: str
+    tolerance: Tolerance = Tolerance()
+    budgets: Budgets = Budgets()
+    case_sets: dict[str, CaseSet]
+    parts: list[Part]
+    manual: list[ManualPart] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ProblemSpec":
+        ids = [p.id for p in self.parts] + [m.id for m in self.manual]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"part ids repeat: {ids}")
+        for part in self.parts:
+            if part.cases not in self.case_sets:
+                raise ValueError(f"part {part.id} names unknown case set {part.cases!r}")
+            if not part.outputs and not part.contains:
+                raise ValueError(f"part {part.id} checks nothing")
+        return self
+
+
+class Problem:
+    """A loaded problem folder: the spec, the reference namespaces and the case generators."""
+
+    def __init__(self, folder: Path, spec: ProblemSpec, references: list[dict[str, Callable]],
+                 generators: dict[str, Callable]):
+        self.folder = folder
+        self.spec = spec
+        self.references = references      # all equally right; the first is the primary
+        self.generators = generators
+
+    @property
+    def auto_ids(self) -> list[str]:
+        return [p.id for p in self.spec.parts]
+
+
+def _import_file(path: Path, name: str) -> ModuleType:
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def resolve(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path.resolve()
+    if (PROBLEMS_ROOT / name_or_path).is_dir():
+        return PROBLEMS_ROOT / name_or_path
+    raise SpecError(f"no problem set named {name_or_path!r} (looked in {PROBLEMS_ROOT}, and as a folder)")
+
+
+def load(name_or_path: str = DEFAULT_PROBLEM, *, with_reference: bool = True) -> Problem:
+    folder = resolve(name_or_path)
+    try:
+        raw = tomllib.loads((folder / "spec.toml").read_text())
+        spec = ProblemSpec.model_validate(raw)
+    except FileNotFoundError:
+        raise SpecError(f"{folder} has no spec.toml") from None
+    except (tomllib.TOMLDecodeError, ValidationError, expr.ExprError) as err:
+        raise SpecError(f"{folder / 'spec.toml'} is not a valid spec: {err}") from None
+    tag = f"_grader_problem_{folder.name}"
+    cases_module = _import_file(folder / "cases.py", f"{tag}_cases")
+    generators = {}
+    for key, case_set in spec.case_sets.items():
+        fn = getattr(cases_module, case_set.function, None)
+        if not callable(fn):
+            raise SpecError(f"{folder / 'cases.py'} has no generator {case_set.function!r} (case set {key!r})")
+        generators[key] = fn
+    references: list[dict[str, Callable]] = []
+    if with_reference:
+        references = list(_import_file(folder / "reference.py", f"{tag}_reference").REFERENCES)
+    return Problem(folder, spec, references, generators)
+
