@@ -1,6 +1,6 @@
 """The child side of the boundary: runs the student's code and reports raw outputs as plain data.
 
-Started by grader.runner as `python -I child.py RFD WFD`; imports only the standard library and
+Started by grader.runner as `python -I -u child.py RFD WFD` (unbuffered: prints survive a kill); imports only the standard library and
 NumPy, so it can run inside a sandbox that shows nothing else. It talks to the judge over two pipe
 fds with length-prefixed JSON frames and never pickles. The student's prints go to fd 1 and 2,
 which the judge reads separately and caps.

@@ -83,7 +83,7 @@ def part_checks(problem: Problem, part: Part, cases: list[Case]) -> list[checks.
     for item in part.contains:
         found.append(checks.contains(
             f"{item.student} holds {item.label}", expr.parse(item.student), item.label,
-            [expr.parse(t) for t in item.any_of], cases[:CONTAINS_CASES], problem.references,
+            [expr.parse(t) for t in item.any_of], cases, problem.references, CONTAINS_CASES,
             item.points, False))
     return found
 
@@ -128,6 +128,14 @@ def errored_part(part: Part, reason: str) -> PartResult:
                       status="error", checks=[check])
 
 
+def _consequence(problem: dict) -> str:
+    if str(problem.get("unit", "")).startswith("cell"):
+        return "; the cells after it still ran"
+    if problem.get("type") == "SyntaxError":
+        return "; so none of the file ran"
+    return "; only what was defined before that line is graded"
+
+
 def _load_messages(session: ChildSession) -> list[str]:
     report = session.load_report or {}
     messages = []
@@ -135,8 +143,7 @@ def _load_messages(session: ChildSession) -> list[str]:
         if isinstance(problem, dict):
             where = problem.get("where") or problem.get("unit")
             messages.append(f"{str(where)[:80]}: {str(problem.get('type'))[:60]}: {str(problem.get('msg'))[:300]}"
-                            + ("; the code after it still ran" if problem.get("unit", "").startswith("cell") else
-                               "; names defined before it are graded"))
+                            + _consequence(problem))
     return messages
 
 

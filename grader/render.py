@@ -39,14 +39,17 @@ def report(doc: ScoreDocument, verbose: bool = False) -> str:
         out.append(f"{click.style(f'{word:6}', fg=colour, bold=True)} {part.id:9} {points:>7}  {part.title}")
         if part.status == "manual":
             continue
+        noted: set[str] = set()
         for check in part.checks:
-            if check.passed and not (verbose or check.notes):
+            notes = [n for n in check.notes if n not in noted]
+            noted.update(notes)
+            if check.passed and not (verbose or notes):
                 continue
             mark = click.style("ok  ", fg="green") if check.passed else click.style("x   ", fg="red")
             out.append(f"    {mark}{clean(check.name)}")
             if not check.passed and check.message:
                 out.append(_indent(check.message))
-            for note in check.notes:
+            for note in notes:
                 out.append(_indent(f"note: {note}"))
     out.append(click.style(f"score: {doc.score:g} / {doc.max_score:g} (auto-graded parts; seed {doc.seed})",
                            bold=True))

@@ -97,7 +97,7 @@ class ChildSession:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", str(CHILD), str(to_child_r), str(from_child_w)],
+            [sys.executable, "-I", "-u", str(CHILD), str(to_child_r), str(from_child_w)],
             pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_child_env(),
             cwd="/tmp", start_new_session=True)

@@ -1,0 +1,45 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import spec
+from grader.engine import grade
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "tests" / "solutions"
+CORRECT = sorted(p for p in (SOLUTIONS / "correct").iterdir() if p.suffix in (".py", ".ipynb"))
+AUTO_PARTS = ["1y", "1a", "1b", "1c", "1d", "2a", "2b", "2c", "2d", "3a", "3b"]
+MANUAL_PARTS = ["1-sketch", "2d-why", "3-proof"]
+GRADER = [sys.executable, "-m", "grader"]
+
+
+@pytest.fixture(scope="session")
+def dis02():
+    return spec.load("dis02")
+
+
+@pytest.fixture
+def grade_source(tmp_path, dis02):
+    """Grade source text written to a file; returns the ScoreDocument."""
+    def run(source: str, suffix: str = ".py", seed: int = 182, problem=None):
+        path = tmp_path / f"submission{suffix}"
+        path.write_text(source)
+        return grade(path, problem or dis02, seed)
+    return run
+
+
+def run_cli(*args, cwd=None, timeout=120):
+    return subprocess.run([*GRADER, *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=timeout, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "NO_COLOR": "1"})
+
+
+def statuses(doc) -> dict[str, str]:
+    return {p.id: p.status for p in doc.parts}
+
+
+def failing(doc) -> set[str]:
+    return {p.id for p in doc.parts if p.status in ("failed", "error")}
