@@ -1,0 +1,66 @@
+"""The engine knows nothing of Discussion 2: a second problem set, defined only here, is graded
+by the same code, and the engine's source never names anything of the worksheet."""
+import json
+import re
+from pathlib import Path
+
+from grader import spec
+from tests.conftest import ROOT, run_cli
+
+TOY = Path(__file__).parent / "toy_problem"
+RIGHT = "def cube(a, t):\n    return a * t ** 3\n\ndef grads(a, t):\n    return {'t': 3 * a * t * t}\n"
+
+
+def _grade(tmp_path, source):
+    path = tmp_path / "toy_answer.py"
+    path.write_text(source)
+    result = run_cli("check", path, "--problem", TOY, "--json")
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_toy_problem_correct_answer(tmp_path):
+    code, doc = _grade(tmp_path, RIGHT)
+    assert code == 0
+    assert doc["problem"] == "toy" and doc["max_score"] == 5 and doc["score"] == 5
+    assert [p["id"] for p in doc["parts"]] == ["v", "g", "essay"]
+    assert doc["parts"][2]["status"] == "manual"
+
+
+def test_toy_problem_gradient_wrong_only_for_negative_t(tmp_path):
+    code, doc = _grade(tmp_path, RIGHT.replace("3 * a * t * t", "3 * a * t * abs(t)"))
+    assert code == 1
+    v, g = doc["parts"][0], doc["parts"][1]
+    assert v["status"] == "passed"
+    assert g["status"] == "failed"
+    by_name = {c["name"]: c for c in g["checks"]}
+    negative = next(c for n, c in by_name.items() if "negative" in n)
+    random = next(c for n, c in by_name.items() if "random" in n)
+    assert random["passed"] and not negative["passed"]
+    assert "5 of 5 cases failed" in negative["message"]
+
+
+def test_gradient_disagreeing_with_own_forward_costs_its_weight(tmp_path):
+    # cube wrong, grads right: part v fails; in part g the own-forward check (weight 1) fails
+    code, doc = _grade(tmp_path, RIGHT.replace("a * t ** 3", "a * t ** 3 + a * t"))
+    g = doc["parts"][1]
+    own = next(c for c in g["checks"] if "your own" in c["name"])
+    assert not own["passed"] and "disagrees with your own forward" in own["message"]
+    assert g["score"] < g["max_score"]
+
+
+def test_engine_source_names_nothing_of_the_worksheet():
+    words = re.compile(r"relu|ridge|sigmoid|lam\b|W1|dy_d|backward|dis02", re.IGNORECASE)
+    for path in (ROOT / "grader").glob("*.py"):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if words.search(line) and "DEFAULT_PROBLEM" not in line and not line.lstrip().startswith(("#", '"""')):
+                raise AssertionError(f"{path.name}:{number} is worksheet-specific: {line.strip()}")
+
+
+def test_a_broken_spec_gets_a_clear_message(tmp_path):
+    (tmp_path / "spec.toml").write_text('name = "x"\ntitle = "x"\n[case_sets]\n[[parts]]\nid = "a"\n')
+    try:
+        spec.load(str(tmp_path))
+    except spec.SpecError as err:
+        assert "spec.toml is not a valid spec" in str(err)
+    else:
+        raise AssertionError("a spec without points or cases loaded")
