@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from grader.values import encode_inputs
+
 DEFAULT_SEED = 182   # EECS 182; `grader check --seed N` changes it
 
 
@@ -25,6 +27,13 @@ class Case:
     group: int = 0                    # cases with the same group share all but the free input
     label: str = ""                   # what is special about it, for messages ("unit 2 at its kink")
     extra: dict = field(default_factory=dict)
+    _encoded: dict | None = field(default=None, repr=False)
+
+    def encoded(self) -> dict:
+        """The inputs as the child receives them, made once: many checks send the same case."""
+        if self._encoded is None:
+            self._encoded = encode_inputs(self.inputs)
+        return self._encoded
 
 
 def _stream(seed: int, *names: str) -> np.random.Generator:

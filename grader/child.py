@@ -57,19 +57,19 @@ def decode_input(value):
     return float(value)
 
 
-def evaluate(tree, namespace, inputs):
+def evaluate(tree, namespace, inputs, decode=decode_input):
     """Evaluate a grader.expr tree; every input is decoded afresh, so mutation cannot leak."""
     kind = tree[0]
     if kind == "input":
-        return decode_input(inputs[tree[1]])
+        return decode(inputs[tree[1]])
     if kind == "call":
         fn = namespace.get(tree[1])
         if fn is None:
             raise Missing(f"no function named `{tree[1]}` is defined")
         if not callable(fn):
             raise Missing(f"`{tree[1]}` is defined but is a {type(fn).__name__}, not a function")
-        return fn(*[evaluate(arg, namespace, inputs) for arg in tree[2]])
-    container = evaluate(tree[1], namespace, inputs)
+        return fn(*[evaluate(arg, namespace, inputs, decode) for arg in tree[2]])
+    container = evaluate(tree[1], namespace, inputs, decode)
     try:
         return container[tree[2]]
     except (KeyError, IndexError, TypeError) as err:
@@ -187,7 +187,8 @@ def leaves(value) -> dict:
 
 def _raised(err: BaseException) -> dict:
     """What the student's code raised, with the student's innermost line."""
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.startswith("<")]
+    frames = [f for f in traceback.extract_tb(err.__traceback__)
+              if f.filename.startswith("<") and not f.filename.startswith("<frozen")]
     where = f"{frames[-1].filename.strip('<>')}, line {frames[-1].lineno}" if frames else ""
     message = str(err)[:500]
     if isinstance(err, SystemExit):

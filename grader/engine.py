@@ -147,11 +147,33 @@ def _load_messages(session: ChildSession) -> list[str]:
     return messages
 
 
+def judge_parts(problem: Problem, session: ChildSession, seed: int) -> list[PartResult]:
+    """Every auto part's checks, carried out through one session."""
+    budgets = problem.spec.budgets
+    make_cases = Cases(problem, seed)
+    parts = []
+    for part in problem.spec.parts:
+        built = part_checks(problem, part, make_cases(part.cases))
+        part_deadline = time.monotonic() + budgets.part
+        verdicts = [drive(c, session, part_deadline - time.monotonic()) for c in built]
+        if session.load_failure:
+            parts.append(errored_part(part, session.load_failure))
+        else:
+            parts.append(score_part(part, verdicts))
+    return parts
+
+
+def open_session(source_units: list[dict], problem: Problem, deadline: float) -> ChildSession:
+    budgets = problem.spec.budgets
+    limits = Limits(load_seconds=budgets.load, memory_bytes=budgets.memory_mib << 20)
+    session = ChildSession(source_units, limits, deadline)
+    session.start()   # the child imports NumPy while the judge makes the cases
+    return session
+
+
 def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = None) -> ScoreDocument:
     started = time.monotonic()
     spec = problem.spec
-    budgets = spec.budgets
-    parts: list[PartResult] = []
     load_messages: list[str] = []
     output = ""
     try:
@@ -160,19 +182,9 @@ def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = N
         parts = [errored_part(p, f"the submission could not be read: {err}") for p in spec.parts]
         load_messages.append(str(err))
     else:
-        limits = Limits(load_seconds=budgets.load, memory_bytes=budgets.memory_mib << 20)
-        session = ChildSession(source_units, limits, deadline=started + budgets.submission)
-        session.start()   # the child imports NumPy while we make the cases
-        make_cases = Cases(problem, seed)
+        session = open_session(source_units, problem, started + spec.budgets.submission)
         try:
-            for part in spec.parts:
-                built = part_checks(problem, part, make_cases(part.cases))
-                part_deadline = time.monotonic() + budgets.part
-                verdicts = [drive(c, session, max(0.0, part_deadline - time.monotonic())) for c in built]
-                if session.load_failure:
-                    parts.append(errored_part(part, session.load_failure))
-                else:
-                    parts.append(score_part(part, verdicts))
+            parts = judge_parts(problem, session, seed)
         finally:
             session.close()
         load_messages = _load_messages(session)
