@@ -1,4 +1,6 @@
 """The Discussion 2 generators cover what the issue asks and keep their promises."""
+import re
+
 import numpy as np
 
 from grader.cases import generate
@@ -20,15 +22,20 @@ def test_widths_signs_and_labels(dis02):
 
 
 def test_kink_families_sit_where_they_say(dis02):
+    networks = {}
     for case in _make(dis02, "relu"):
-        z1 = case.inputs["W1"] * case.inputs["x"] + case.inputs["b1"]
+        z1 = (case.inputs["W1"] * case.inputs["x"] + case.inputs["b1"]).ravel()
+        unit = int(re.search(r"unit (\d+)", case.label).group(1)) if case.label else None
         if case.family == "at_kink":
-            assert np.any(z1 == 0.0)
+            assert z1[unit] == 0.0
         elif case.family == "near_kink":
-            closest = np.min(np.abs(z1))
-            assert 0 < closest <= 1.1e-3
-            side = "above" if z1.ravel()[np.argmin(np.abs(z1))] > 0 else "below"
-            assert side in case.label
+            assert 0 < abs(z1[unit]) <= 1.1e-3
+            assert ("above" if z1[unit] > 0 else "below") in case.label
+            networks.setdefault(case.group, set()).add((unit, "above" in case.label))
+    assert len(networks) == dis02.spec.case_sets["relu"].families["near_kink"]
+    for group, seen in networks.items():
+        width = len(next(c for c in _make(dis02, "relu") if c.group == group).inputs["W1"])
+        assert seen == {(j, side) for j in range(width) for side in (True, False)}, "every kink, both sides"
 
 
 def test_radius_keeps_every_relu_on_its_side(dis02):

@@ -1,8 +1,8 @@
 """Seeded inputs for Discussion 2 (see grader.cases for the generator protocol).
 
-Problem 1 and 2 cases cover hidden widths k = 1..7, x of both signs, y in {0, 1}; a family sits
-just beside a ReLU kink (z1_j = +-delta, delta from 1e-7 to 1e-3) and one exactly on it
-(z1_j == 0.0 in floating point). Each case records how far its inputs may move, one at a time,
+Problem 1 and 2 cases cover hidden widths k = 1..7, x of both signs, y in {0, 1}; one family
+puts x just either side of every kink of its network (z1_j = +-delta, delta from 1e-7 to 1e-3),
+and one exactly on a kink (z1_j == 0.0 in floating point). Each case records how far its inputs may move, one at a time,
 before some z1_i changes sign, so finite differences never straddle a kink.
 """
 import numpy as np
@@ -20,44 +20,57 @@ def _smooth_radius(x, W1, b1):
     return float(np.min(np.abs(z1) / reach))
 
 
-def _relu_inputs(rng, family, index):
+def _network(rng, index):
     k = 1 + index % MAX_WIDTH
-    sign = 1.0 if index % 2 == 0 else -1.0
-    x = sign * float(abs(rng.normal(0.0, 1.5)) + 0.05)
     W1 = rng.normal(size=(k, 1))
-    b1 = rng.normal(size=(k, 1))
-    W2 = rng.normal(size=(1, k))
-    b2 = float(rng.normal())
-    label = ""
-    if family != "random":
-        j = int(rng.integers(k))
-        W1[j, 0] = np.sign(W1[j, 0]) * (abs(W1[j, 0]) + 0.2)
-        if family == "at_kink":
-            b1[j, 0] = -(W1[j, 0] * x)            # z1_j = W1_j x + b1_j is exactly 0.0
-            label = f"unit {j} exactly at its kink, z1[{j}] = 0"
-        else:
-            side = 1.0 if (index // 2) % 2 == 0 else -1.0
-            delta = side * 10.0 ** rng.uniform(-7, -3)
-            b1[j, 0] = -(W1[j, 0] * x) + delta
-            label = f"unit {j} just {'above' if side > 0 else 'below'} its kink, z1[{j}] = {delta:.2g}"
-    return x, W1, b1, W2, b2, label
+    W1 += 0.2 * np.sign(W1)             # |W1_i| >= 0.2 keeps every kink -b1_i/W1_i at a finite x
+    return W1, rng.normal(size=(k, 1)), rng.normal(size=(1, k)), float(rng.normal())
+
+
+def _random_x(rng, index):
+    sign = 1.0 if index % 2 == 0 else -1.0
+    return sign * float(abs(rng.normal(0.0, 1.5)) + 0.05)
+
+
+def _relu_inputs(rng, family, index):
+    """[(x, W1, b1, W2, b2, label)]: one network, and one x or (near_kink) an x just either
+    side of each of its kinks."""
+    W1, b1, W2, b2 = _network(rng, index)
+    if family == "random":
+        return [(_random_x(rng, index), W1, b1, W2, b2, "")]
+    if family == "at_kink":
+        x, j = _random_x(rng, index), int(rng.integers(len(W1)))
+        b1[j, 0] = -(W1[j, 0] * x)          # z1_j = W1_j x + b1_j is exactly 0.0
+        return [(x, W1, b1, W2, b2, f"unit {j} exactly at its kink, z1[{j}] = 0")]
+    found = []
+    for j in range(len(W1)):
+        kink = -b1[j, 0] / W1[j, 0]
+        for side in (1.0, -1.0):
+            x = float(kink + side * 10.0 ** rng.uniform(-7, -3) / W1[j, 0])
+            z = W1[j, 0] * x + b1[j, 0]
+            if np.sign(z) == side:       # rounding never flips it at these sizes; make sure
+                found.append((x, W1, b1, W2, b2,
+                              f"unit {j} just {'above' if side > 0 else 'below'} its kink, z1[{j}] = {z:.2g}"))
+    return found
 
 
 def relu_cases(rng, family, index):
-    x, W1, b1, W2, b2, label = _relu_inputs(rng, family, index)
-    return Case({"x": x, "W1": W1, "b1": b1, "W2": W2, "b2": b2},
-                radius=_smooth_radius(x, W1, b1), label=label)
+    return [Case({"x": x, "W1": W1, "b1": b1, "W2": W2, "b2": b2},
+                 radius=_smooth_radius(x, W1, b1), label=label)
+            for x, W1, b1, W2, b2, label in _relu_inputs(rng, family, index)]
 
 
 def mlp_cases(rng, family, index):
+    """As relu_cases, with y alternating, and only inputs where |z2| <= MAX_ABS_Z2."""
     y = float((index // 2) % 2)
     for _ in range(1000):
-        x, W1, b1, W2, b2, label = _relu_inputs(rng, family, index)
-        z2 = (W2 @ np.maximum(0.0, W1 * x + b1)).item() + b2 + x
-        if abs(z2) <= MAX_ABS_Z2:
+        kept = [(x, W1, b1, W2, b2, label) for x, W1, b1, W2, b2, label in _relu_inputs(rng, family, index)
+                if abs((W2 @ np.maximum(0.0, W1 * x + b1)).item() + b2 + x) <= MAX_ABS_Z2]
+        if kept:
             break
-    return Case({"x": x, "y": y, "W1": W1, "b1": b1, "W2": W2, "b2": b2},
-                radius=_smooth_radius(x, W1, b1), label=label)
+    return [Case({"x": x, "y": y, "W1": W1, "b1": b1, "W2": W2, "b2": b2},
+                 radius=_smooth_radius(x, W1, b1), label=label)
+            for x, W1, b1, W2, b2, label in kept]
 
 
 def _regression(rng, index):
