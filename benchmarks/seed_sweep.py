@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import spec  # noqa: E402
+from grader import sandbox, spec  # noqa: E402
 from grader.engine import judge_parts, open_session  # noqa: E402
 from grader.submission import units  # noqa: E402
 
@@ -25,7 +25,7 @@ CORRECT = sorted(p for p in (ROOT / "tests/solutions/correct").iterdir() if p.su
 def sweep(path: Path, seeds: range) -> list[str]:
     problem = spec.load("dis02")
     deadline = time.monotonic() + 3600   # one long-lived child for all of this worker's seeds
-    session = open_session(units(path), problem, deadline)
+    session = open_session(units(path), problem, deadline, sandbox.strongest())
     failures = []
     try:
         for seed in seeds:

@@ -1,9 +1,11 @@
 """The child side of the boundary: runs the student's code and reports raw outputs as plain data.
 
-Started by grader.runner as `python -I -u child.py RFD WFD` (unbuffered: prints survive a kill); imports only the standard library and
-NumPy, so it can run inside a sandbox that shows nothing else. It talks to the judge over two pipe
-fds with length-prefixed JSON frames and never pickles. The student's prints go to fd 1 and 2,
-which the judge reads separately and caps.
+Started by grader.runner through grader.sandbox as `python -I -u -c <this file> RFD WFD SITE`
+(unbuffered, so prints survive a kill; SITE is where NumPy is). It imports only the standard
+library and NumPy, so it runs inside a sandbox that shows nothing else. It talks to the judge over
+two pipe fds with length-prefixed JSON frames and never pickles. The student's prints go to fd 1
+and 2, which the judge reads separately and caps. The judge also imports this module, for
+`evaluate`, to compute the reference's values the same way.
 """
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ import struct
 import sys
 import traceback
 
-import numpy as np
+if __name__ == "__main__" and len(sys.argv) > 3:
+    sys.path.insert(0, sys.argv[3])   # NumPy's folder, the only package the child may see
+
+import numpy as np  # noqa: E402
 
 MAX_ELEMENTS = 1_000_000   # numbers in one encoded value; bigger values are refused
 MAX_DEPTH = 8              # how deep encode and leaves look into containers
@@ -187,8 +192,8 @@ def leaves(value) -> dict:
 
 def _raised(err: BaseException) -> dict:
     """What the student's code raised, with the student's innermost line."""
-    frames = [f for f in traceback.extract_tb(err.__traceback__)
-              if f.filename.startswith("<") and not f.filename.startswith("<frozen")]
+    frames = [f for f in traceback.extract_tb(err.__traceback__)   # the student's units only
+              if f.filename.startswith("<") and not f.filename.startswith(("<frozen", "<string>"))]
     where = f"{frames[-1].filename.strip('<>')}, line {frames[-1].lineno}" if frames else ""
     message = str(err)[:500]
     if isinstance(err, SystemExit):
@@ -236,14 +241,19 @@ def load(units: list[dict]) -> dict:
                                            if callable(v) and not k.startswith("__"))}
 
 
-def limit_resources(memory_bytes: int, cpu_seconds: int) -> None:
+def limit_resources(limits: dict) -> None:
     """Budgets on top of what the interpreter and NumPy already use (an absolute RLIMIT_AS would
     starve a process that is already large). Hard limits drop too, so they cannot be raised."""
     with open("/proc/self/statm") as statm:
         current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    for which, value in ((resource.RLIMIT_AS, current + memory_bytes),
-                         (resource.RLIMIT_CPU, cpu_seconds),
-                         (resource.RLIMIT_CORE, 0)):
+    wanted = [(resource.RLIMIT_AS, current + limits["memory_bytes"]),
+              (resource.RLIMIT_CPU, limits["cpu_seconds"]),
+              (resource.RLIMIT_CORE, 0),
+              (resource.RLIMIT_FSIZE, limits["file_bytes"]),
+              (resource.RLIMIT_NOFILE, limits["open_files"])]
+    if limits.get("processes"):
+        wanted.append((resource.RLIMIT_NPROC, limits["processes"]))
+    for which, value in wanted:
         try:
             resource.setrlimit(which, (value, value))
         except (ValueError, OSError):
@@ -253,7 +263,7 @@ def limit_resources(memory_bytes: int, cpu_seconds: int) -> None:
 def main() -> None:
     rfd, wfd = int(sys.argv[1]), int(sys.argv[2])
     hello = read_frame(rfd)
-    limit_resources(hello["memory_bytes"], hello["cpu_seconds"])
+    limit_resources(hello["limits"])
     namespace, report = load(hello["units"])
     write_frame(wfd, report)
     while True:

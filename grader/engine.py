@@ -12,7 +12,8 @@ import numpy as np
 
 from grader import __version__, checks, expr, gradcheck
 from grader.cases import Case, generate
-from grader.runner import ISOLATION, ChildFailure, ChildSession, Limits
+from grader import sandbox
+from grader.runner import ChildFailure, ChildSession, Limits
 from grader.score import CheckResult, PartResult, ScoreDocument
 from grader.spec import Output, Part, Problem
 from grader.submission import BrokenSubmission, units
@@ -163,16 +164,20 @@ def judge_parts(problem: Problem, session: ChildSession, seed: int) -> list[Part
     return parts
 
 
-def open_session(source_units: list[dict], problem: Problem, deadline: float) -> ChildSession:
+def open_session(source_units: list[dict], problem: Problem, deadline: float,
+                 isolation: str) -> ChildSession:
     budgets = problem.spec.budgets
     limits = Limits(load_seconds=budgets.load, memory_bytes=budgets.memory_mib << 20)
-    session = ChildSession(source_units, limits, deadline)
+    session = ChildSession(source_units, limits, deadline, isolation)
     session.start()   # the child imports NumPy while the judge makes the cases
     return session
 
 
-def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = None) -> ScoreDocument:
+def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = None,
+          isolation: str | None = None) -> ScoreDocument:
+    """isolation: a mode of grader.sandbox; None takes the strongest available."""
     started = time.monotonic()
+    isolation = isolation or sandbox.strongest()
     spec = problem.spec
     load_messages: list[str] = []
     output = ""
@@ -182,7 +187,7 @@ def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = N
         parts = [errored_part(p, f"the submission could not be read: {err}") for p in spec.parts]
         load_messages.append(str(err))
     else:
-        session = open_session(source_units, problem, started + spec.budgets.submission)
+        session = open_session(source_units, problem, started + spec.budgets.submission, isolation)
         try:
             parts = judge_parts(problem, session, seed)
         finally:
@@ -196,5 +201,5 @@ def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = N
     return ScoreDocument(
         submission=submission_id or str(path), problem=spec.name,
         score=round(sum(p.score for p in auto), 6), max_score=sum(p.max_score for p in auto),
-        seed=seed, parts=parts, isolation=ISOLATION, load_messages=load_messages, output=output,
+        seed=seed, parts=parts, isolation=isolation, load_messages=load_messages, output=output,
         elapsed_s=round(time.monotonic() - started, 3), grader_version=__version__)

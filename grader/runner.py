@@ -17,18 +17,19 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-CHILD = Path(__file__).with_name("child.py")
-MAX_REPLY_BYTES = 64 << 20        # a reply larger than this is refused unread
+from grader import sandbox
+
+MAX_REPLY_BYTES = 16 << 20        # a reply larger than this is refused unread
 OUTPUT_HEAD = OUTPUT_TAIL = 4096  # bytes of the student's own output kept from each end
-ISOLATION = "process"             # recorded in every score document
 
 
 @dataclass
 class Limits:
     load_seconds: float = 10.0
     memory_bytes: int = 1 << 30
+    file_bytes: int = 16 << 20
+    open_files: int = 256
 
 
 class ChildFailure(Exception):
@@ -67,11 +68,32 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _describe_death(returncode: int | None) -> str:
+_reaping: list[bool] = []
+
+
+def _reaper_once() -> None:
+    if not _reaping:
+        _reaping.append(sandbox.become_subreaper())
+
+
+def _signal_of(returncode: int, wrapped: bool) -> int | None:
+    """A wrapper such as bwrap reports its child's death by signal N as exit status 128 + N."""
+    if returncode < 0:
+        return -returncode
+    if wrapped and 128 < returncode < 128 + 65:
+        return returncode - 128
+    return None
+
+
+def _describe_death(returncode: int | None, wrapped: bool = False) -> str:
     if returncode is None:
         return "the process running your code stopped answering"
-    if returncode < 0:
-        name = signal.Signals(-returncode).name
+    number = _signal_of(returncode, wrapped)
+    if number is not None:
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
         why = {"SIGSEGV": " (a segmentation fault)", "SIGKILL": " (killed, often by the memory limit)",
                "SIGXCPU": " (the CPU-time limit)"}.get(name, "")
         return f"the process running your code was killed by {name}{why}"
@@ -81,9 +103,10 @@ def _describe_death(returncode: int | None) -> str:
 class ChildSession:
     """Runs requests for one submission, restarting the child after a failure."""
 
-    def __init__(self, units: list[dict], limits: Limits, deadline: float):
+    def __init__(self, units: list[dict], limits: Limits, deadline: float, isolation: str = "process"):
         self.units = units
         self.limits = limits
+        self.isolation = isolation
         self.deadline = deadline          # time.monotonic() past which nothing more runs
         self.output = CappedOutput()
         self.load_report: dict | None = None
@@ -96,19 +119,24 @@ class ChildSession:
         """Start a child and send it the submission; the reply is read by the first request."""
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
+        env = _child_env()
+        launch = sandbox.launch(self.isolation, (to_child_r, from_child_w), env)
+        _reaper_once()
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-u", str(CHILD), str(to_child_r), str(from_child_w)],
-            pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_child_env(),
-            cwd="/tmp", start_new_session=True)
+            launch.argv, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=launch.cwd,
+            start_new_session=True, preexec_fn=launch.preexec)
         os.close(to_child_r)
         os.close(from_child_w)
         self.wfd, self.rfd = to_child_w, from_child_r
         self.drain = threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True)
         self.drain.start()
         self.starts += 1
-        cpu = max(1, int(self.deadline - time.monotonic()) + 1)
-        self._send({"units": self.units, "memory_bytes": self.limits.memory_bytes, "cpu_seconds": cpu})
+        limits = {"memory_bytes": self.limits.memory_bytes, "file_bytes": self.limits.file_bytes,
+                  "open_files": self.limits.open_files,
+                  "cpu_seconds": max(1, int(self.deadline - time.monotonic()) + 1),
+                  "processes": sandbox.process_cap(self.isolation)}
+        self._send({"units": self.units, "limits": limits})
         self.loaded = False
 
     def _drain(self, stream) -> None:
@@ -116,6 +144,7 @@ class ChildSession:
             self.output.add(chunk)
 
     def kill(self) -> None:
+        """End the child and everything it started; see grader.sandbox for how per mode."""
         if self.proc is None:
             return
         try:
@@ -123,6 +152,7 @@ class ChildSession:
         except ProcessLookupError:
             pass
         self.proc.wait()
+        sandbox.reap_orphans()
         self.drain.join(timeout=1)
         self.proc.stdout.close()
         for fd in (self.wfd, self.rfd):
@@ -161,7 +191,8 @@ class ChildSession:
             chunk = os.read(self.rfd, min(n - len(buf), 1 << 20))
             if not chunk:
                 self.proc.wait()
-                raise ChildFailure(f"{_describe_death(self.proc.returncode)} during {what}")
+                wrapped = self.isolation == "bubblewrap"
+                raise ChildFailure(f"{_describe_death(self.proc.returncode, wrapped)} during {what}")
             buf += chunk
         return bytes(buf)
 
