@@ -19,9 +19,12 @@ import time
 from dataclasses import dataclass, field
 
 from grader import sandbox
+from grader.cgroup import Cgroup
 
 MAX_REPLY_BYTES = 16 << 20        # a reply larger than this is refused unread
 OUTPUT_HEAD = OUTPUT_TAIL = 4096  # bytes of the student's own output kept from each end
+GROUP_TASKS = 64                  # processes and threads one submission may have at once
+GROUP_BASELINE = 256 << 20        # memory for the interpreter and NumPy, on top of the budget
 
 
 @dataclass
@@ -68,6 +71,18 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+def _before_exec(cgroup: Cgroup | None, then):
+    """What the new process does between fork and exec: join its cgroup, then the mode's step."""
+    steps = [step for step in (cgroup and cgroup.enter, then) if step]
+    if not steps:
+        return None
+
+    def run() -> None:
+        for step in steps:
+            step()
+    return run
+
+
 _reaping: list[bool] = []
 
 
@@ -112,6 +127,7 @@ class ChildSession:
         self.load_report: dict | None = None
         self.load_failure: str | None = None
         self.proc: subprocess.Popen | None = None
+        self.cgroup: Cgroup | None = None
         self.starts = 0
 
     # -- process management --
@@ -122,10 +138,11 @@ class ChildSession:
         env = _child_env()
         launch = sandbox.launch(self.isolation, (to_child_r, from_child_w), env)
         _reaper_once()
+        self.cgroup = Cgroup.create(GROUP_TASKS, self.limits.memory_bytes + GROUP_BASELINE)
         self.proc = subprocess.Popen(
             launch.argv, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=launch.cwd,
-            start_new_session=True, preexec_fn=launch.preexec)
+            start_new_session=True, preexec_fn=_before_exec(self.cgroup, launch.preexec))
         os.close(to_child_r)
         os.close(from_child_w)
         self.wfd, self.rfd = to_child_w, from_child_r
@@ -151,8 +168,10 @@ class ChildSession:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        if self.cgroup:
+            self.cgroup.remove()        # every process of the submission, wherever it went
         self.proc.wait()
-        sandbox.reap_orphans()
+        sandbox.reap_orphans()          # without a cgroup: orphans that reparented to us
         self.drain.join(timeout=1)
         self.proc.stdout.close()
         for fd in (self.wfd, self.rfd):

@@ -37,6 +37,18 @@ def run_cli(*args, cwd=None, timeout=120):
                           env={**os.environ, "NO_COLOR": "1"})
 
 
+BASE = (SOLUTIONS / "correct" / "vectorized.py").read_text()
+
+
+def sabotage(function: str, body: str, imports: str = "import os, sys, signal") -> str:
+    """A correct solution with `body` run first inside `function`."""
+    header = f"def {function}("
+    assert BASE.count(header) == 1
+    start = BASE.index(header)
+    line_end = BASE.index(":\n", start) + 2
+    return f"{imports}\n" + BASE[:line_end] + f"    {body}\n" + BASE[line_end:]
+
+
 def statuses(doc) -> dict[str, str]:
     return {p.id: p.status for p in doc.parts}
 

@@ -3,19 +3,7 @@ import time
 
 import pytest
 
-from tests.conftest import AUTO_PARTS, SOLUTIONS, failing
-
-BASE = (SOLUTIONS / "correct" / "vectorized.py").read_text()
-
-
-def sabotage(function: str, body: str, imports: str = "import os, sys, signal") -> str:
-    """BASE with `body` run first inside `function`."""
-    header = f"def {function}("
-    assert BASE.count(header) == 1
-    start = BASE.index(header)
-    line_end = BASE.index(":\n", start) + 2
-    return f"{imports}\n" + BASE[:line_end] + f"    {body}\n" + BASE[line_end:]
-
+from tests.conftest import AUTO_PARTS, BASE, failing, sabotage
 
 @pytest.mark.parametrize("body, says", [
     ("os._exit(0)", "ended the process running it (exit status 0"),
