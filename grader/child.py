@@ -27,18 +27,21 @@ MAX_LEAVES = 500
 
 
 # ---- framing -------------------------------------------------------------------------------
+# Bound now, before any student code runs: patching json or os later cannot touch the protocol.
+_loads, _dumps, _read, _write, _pack, _unpack = json.loads, json.dumps, os.read, os.write, struct.pack, struct.unpack
+
 
 def read_frame(fd: int) -> dict | None:
     head = _read_exact(fd, 4)
     if head is None:
         return None
-    return json.loads(_read_exact(fd, struct.unpack(">I", head)[0]))
+    return _loads(_read_exact(fd, _unpack(">I", head)[0]))
 
 
 def _read_exact(fd: int, n: int) -> bytes | None:
     chunks, got = [], 0
     while got < n:
-        chunk = os.read(fd, n - got)
+        chunk = _read(fd, n - got)
         if not chunk:
             return None
         chunks.append(chunk)
@@ -47,10 +50,10 @@ def _read_exact(fd: int, n: int) -> bytes | None:
 
 
 def write_frame(fd: int, message: dict) -> None:
-    data = json.dumps(message).encode()
-    data = struct.pack(">I", len(data)) + data
+    data = _dumps(message).encode()
+    data = _pack(">I", len(data)) + data
     while data:
-        data = data[os.write(fd, data):]
+        data = data[_write(fd, data):]
 
 
 # ---- inputs: judge -> child ------------------------------------------------------------------
@@ -131,7 +134,7 @@ def encode(value, depth: int = 0) -> dict:
     if isinstance(value, (bool, np.bool_)):
         return {"t": "other", "type": kind}
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return {"t": "num", "v": float(value), "type": kind}
+        return {"t": "num", "v": _stored_number(value), "type": kind}
     if isinstance(value, np.ndarray):
         array = _as_real_array(value)
         if array is None:
@@ -150,6 +153,15 @@ def encode(value, depth: int = 0) -> dict:
             return {"t": "arr", "shape": list(array.shape), "d": _numbers(array), "type": kind}
         return {"t": "seq", "type": kind, "items": [encode(v, depth + 1) for v in list(value)[:100]]}
     return {"t": "other", "type": kind}
+
+
+def _stored_number(value) -> float:
+    """The number a scalar holds, not what a subclass's __float__ claims."""
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, int):
+        return float(int.__int__(value))
+    return float(value)
 
 
 def _key(key) -> str:
@@ -270,7 +282,8 @@ def main() -> None:
         request = read_frame(rfd)
         if request is None:
             return
-        write_frame(wfd, {"results": [run_item(item, namespace) for item in request["items"]]})
+        results = [run_item(item, namespace) for item in request["items"]]
+        write_frame(wfd, {"nonce": request["nonce"], "results": results})
 
 
 if __name__ == "__main__":

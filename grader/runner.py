@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import signal
 import struct
@@ -241,9 +242,12 @@ class ChildSession:
             raise ChildFailure("the submission's total time budget was used up before this check")
         self.ensure_loaded()
         deadline = min(self.deadline, time.monotonic() + seconds)
-        self._send({"items": items})
+        nonce = secrets.token_hex(8)
+        self._send({"nonce": nonce, "items": items})
         try:
             reply = self._read(deadline, what)
+            while isinstance(reply, dict) and reply.get("nonce") != nonce:
+                reply = self._read(deadline, what)   # stale or forged (a forked copy's): skip
             results = reply["results"]
             if not isinstance(results, list) or len(results) != len(items):
                 raise ChildFailure(f"{what}: the reply did not match the request")
