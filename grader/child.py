@@ -1,6 +1,6 @@
 """The child side of the boundary: runs the student's code and reports raw outputs as plain data.
 
-Started by grader.runner through grader.sandbox as `python -I -u -c <this file> RFD WFD SITE`
+Started by grader.runner through grader.sandbox as `python -I -S -u -c <this file> RFD WFD SITE`
 (unbuffered, so prints survive a kill; SITE is where NumPy is). It imports only the standard
 library and NumPy, so it runs inside a sandbox that shows nothing else. It talks to the judge over
 two pipe fds with length-prefixed JSON frames and never pickles. The student's prints go to fd 1
@@ -17,7 +17,11 @@ import sys
 import traceback
 
 if __name__ == "__main__" and len(sys.argv) > 3:
-    sys.path.insert(0, sys.argv[3])   # NumPy's folder, the only package the child may see
+    # Started with -S: no site-packages. exit() and quit() still work as students expect, and the
+    # one package a student may import is in a folder holding NumPy alone.
+    import site
+    site.setquit()
+    sys.path.insert(0, sys.argv[3])
 
 import numpy as np  # noqa: E402
 

@@ -10,11 +10,16 @@
   by nobody (a Python under /root is not).
 - "process": its own session and process group, the same reaping, and rlimits: nothing more.
 
+In every mode the child starts with `-I -S` (no site-packages) and sees only NumPy and the
+standard library, so a submission imports the same things whatever the mode. Where the machine
+allows it, grader.cgroup adds a control group capping the whole process tree.
+
 The child's code is passed with `-c`, and the submission as text over a pipe, so no file of ours
 or the student's needs to be visible inside.
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 import shutil
@@ -22,6 +27,7 @@ import signal
 import stat
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -183,14 +189,29 @@ def _drop_to_nobody() -> None:
 def launch(mode: str, fds: tuple[int, int], env: dict[str, str]) -> Launch:
     """The argv that starts a child under `mode`, reading requests on fds[0], replying on fds[1]."""
     python = _public_interpreter() if mode == "user" else interpreter()
-    child = [python, "-I", "-u", "-c", CHILD_SOURCE, str(fds[0]), str(fds[1])]
+    child = [python, "-I", "-S", "-u", "-c", CHILD_SOURCE, str(fds[0]), str(fds[1])]
     if mode == "bubblewrap":
         settings = [arg for name, value in env.items() for arg in ("--setenv", name, value)]
         argv = bwrap_argv(child + [SITE])
         cut = argv.index("--")
         return Launch(argv[:cut] + settings + argv[cut:], None, "/tmp")
-    site = str(numpy_paths()[0].parent)
-    return Launch(child + [site], _drop_to_nobody if mode == "user" else None, "/tmp")
+    return Launch(child + [numpy_only_folder()], _drop_to_nobody if mode == "user" else None, "/tmp")
+
+
+_numpy_folder: list[str] = []
+
+
+def numpy_only_folder() -> str:
+    """A folder (readable by all) holding links to NumPy alone: what the child may import,
+    without the rest of our site-packages (this package, its reference answers) on its path."""
+    if not _numpy_folder:
+        folder = tempfile.mkdtemp(prefix="grader-site-")
+        os.chmod(folder, 0o755)
+        for path in numpy_paths():
+            os.symlink(path, os.path.join(folder, path.name))
+        atexit.register(shutil.rmtree, folder, True)
+        _numpy_folder.append(folder)
+    return _numpy_folder[0]
 
 
 # ---- bounding and leaving nothing behind (user and process modes) -----------------------------------------
