@@ -178,28 +178,34 @@ def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = N
     """isolation: a mode of grader.sandbox; None takes the strongest available."""
     started = time.monotonic()
     isolation = isolation or sandbox.strongest()
-    spec = problem.spec
-    load_messages: list[str] = []
-    output = ""
+    submission_id = submission_id or str(path)
     try:
         source_units = units(path)
     except BrokenSubmission as err:
-        parts = [errored_part(p, f"the submission could not be read: {err}") for p in spec.parts]
-        load_messages.append(str(err))
-    else:
-        session = open_session(source_units, problem, started + spec.budgets.submission, isolation)
-        try:
-            parts = judge_parts(problem, session, seed)
-        finally:
-            session.close()
-        load_messages = _load_messages(session)
-        output = session.output.text()
-    for manual in spec.manual:
-        parts.append(PartResult(id=manual.id, title=manual.title, score=None,
-                                max_score=manual.points, status="manual"))
-    auto = [p for p in parts if p.status != "manual"]
+        return unreadable(problem, seed, submission_id, str(err), isolation)
+    session = open_session(source_units, problem, started + problem.spec.budgets.submission, isolation)
+    try:
+        parts = judge_parts(problem, session, seed)
+    finally:
+        session.close()
+    return _document(problem, seed, submission_id, parts, isolation, started,
+                     load_messages=_load_messages(session), output=session.output.text())
+
+
+def unreadable(problem: Problem, seed: int, submission_id: str, reason: str,
+               isolation: str) -> ScoreDocument:
+    """The document of a submission that cannot be run at all: every auto part an error."""
+    parts = [errored_part(p, f"the submission could not be read: {reason}") for p in problem.spec.parts]
+    return _document(problem, seed, submission_id, parts, isolation, time.monotonic(), [reason])
+
+
+def _document(problem: Problem, seed: int, submission_id: str, parts: list[PartResult],
+              isolation: str, started: float, load_messages: list[str], output: str = "") -> ScoreDocument:
+    spec = problem.spec
+    manual = [PartResult(id=m.id, title=m.title, score=None, max_score=m.points, status="manual")
+              for m in spec.manual]
     return ScoreDocument(
-        submission=submission_id or str(path), problem=spec.name,
-        score=round(sum(p.score for p in auto), 6), max_score=sum(p.max_score for p in auto),
-        seed=seed, parts=parts, isolation=isolation, load_messages=load_messages, output=output,
-        elapsed_s=round(time.monotonic() - started, 3), grader_version=__version__)
+        submission=submission_id, problem=spec.name,
+        score=round(sum(p.score for p in parts), 6), max_score=sum(p.max_score for p in parts),
+        seed=seed, parts=parts + manual, isolation=isolation, load_messages=load_messages,
+        output=output, elapsed_s=round(time.monotonic() - started, 3), grader_version=__version__)

@@ -147,6 +147,7 @@ class ChildSession:
         os.close(to_child_r)
         os.close(from_child_w)
         self.wfd, self.rfd = to_child_w, from_child_r
+        os.set_blocking(self.wfd, False)   # _send waits with select, up to a deadline
         self.drain = threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True)
         self.drain.start()
         self.starts += 1
@@ -154,12 +155,15 @@ class ChildSession:
                   "open_files": self.limits.open_files,
                   "cpu_seconds": max(1, int(self.deadline - time.monotonic()) + 1),
                   "processes": sandbox.process_cap(self.isolation)}
-        self._send({"units": self.units, "limits": limits})
+        self._send({"units": self.units, "limits": limits}, time.monotonic() + self.limits.load_seconds)
         self.loaded = False
 
     def _drain(self, stream) -> None:
-        for chunk in iter(lambda: stream.read1(65536), b""):
-            self.output.add(chunk)
+        try:
+            for chunk in iter(lambda: stream.read1(65536), b""):
+                self.output.add(chunk)
+        except (OSError, ValueError):
+            pass   # closed under us by kill(): the output so far is kept
 
     def kill(self) -> None:
         """End the child and everything it started; see grader.sandbox for how per mode."""
@@ -182,13 +186,19 @@ class ChildSession:
     close = kill
 
     # -- framing --
-    def _send(self, message: dict) -> None:
-        data = json.dumps(message).encode()
+    def _send(self, message: dict, deadline: float) -> None:
+        """Write a frame, never blocking past the deadline (a child that stops reading)."""
+        body = json.dumps(message).encode()
+        data = memoryview(struct.pack(">I", len(body)) + body)
         try:
-            os.write(self.wfd, struct.pack(">I", len(data)))
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self.wfd, view):]
+            while data:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([], [self.wfd], [], left)[1]:
+                    return   # the read that follows times out and says so
+                try:
+                    data = data[os.write(self.wfd, data):]
+                except BlockingIOError:
+                    continue
         except BrokenPipeError:
             pass  # the child is gone; the read that follows reports how
 
@@ -243,7 +253,7 @@ class ChildSession:
         self.ensure_loaded()
         deadline = min(self.deadline, time.monotonic() + seconds)
         nonce = secrets.token_hex(8)
-        self._send({"nonce": nonce, "items": items})
+        self._send({"nonce": nonce, "items": items}, deadline)
         try:
             reply = self._read(deadline, what)
             while isinstance(reply, dict) and reply.get("nonce") != nonce:

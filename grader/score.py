@@ -29,6 +29,7 @@ class PartResult(BaseModel):
 class ScoreDocument(BaseModel):
     submission: str
     problem: str
+    students: list[dict[str, str]] = Field(default_factory=list)   # from a Gradescope export
     score: float
     max_score: float
     seed: int
