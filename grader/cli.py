@@ -1,12 +1,15 @@
 """The `grader` command. Each subcommand is a small function over the engine."""
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from grader import sandbox
+from grader import gradebook, parallel, sandbox
+from grader.batch import discover, in_shard, mend_tail, parse_shard, read_documents
 from grader import spec as specs
 from grader.cases import DEFAULT_SEED
 from grader.engine import grade
@@ -65,6 +68,98 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
     else:
         click.echo(report(doc, verbose))
     sys.exit(0 if doc.all_passed else 1)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON Lines file; a score document is appended as each submission finishes.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=os.cpu_count() or 1, show_default=True,
+              help="Submissions graded at once (one judge process each).")
+@click.option("--resume", is_flag=True, help="Skip the submissions OUT already holds.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a gradebook: a row per student, a column per part, the total.")
+@click.option("--shard", default="0/1", show_default=True,
+              help="Grade only shard i of N (0 <= i < N), for a job array; join with `grader merge`.")
+@seed_option
+@problem_option
+@isolation_option
+def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | None, shard: str,
+          seed: int, problem: str, isolation: str) -> None:
+    """Grade every submission in FOLDER: its .py and .ipynb files, and each sub-folder holding one
+    (a Gradescope export's submission_metadata.yml names the students)."""
+    try:
+        index, count = parse_shard(shard)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--shard") from None
+    load_problem(problem)
+    mode = isolation_mode(isolation)
+    items = [item for item in discover(folder) if in_shard(item.id, index, count)]
+    mend_tail(out)
+    done = {doc.get("submission") for doc in read_documents(out)} if resume else set()
+    todo = [item for item in items if item.id not in done]
+    click.echo(f"grading {len(todo)} submissions ({len(items) - len(todo)} already in {out}) "
+               f"with {jobs} jobs, {mode} isolation, seed {seed}", err=True)
+    with progress(len(todo)) as bar:
+        try:
+            parallel.run(todo, out, jobs, seed, problem, mode, on_done=lambda line: bar.update(1))
+        except KeyboardInterrupt:
+            sys.exit(130)
+    if csv_path:
+        gradebook.write_csv(read_documents(out), csv_path)
+    click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""), err=True)
+
+
+class _NoBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n):
+        pass
+
+
+def progress(length: int):
+    """click's progress bar on a terminal; nothing when stderr is a file or a pipe."""
+    if sys.stderr.isatty():
+        return click.progressbar(length=length, label="grading", file=sys.stderr, show_pos=True, show_eta=True)
+    return _NoBar()
+
+
+@cli.command()
+@click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Draw the totals' distribution and each part's pass rate to this PNG.")
+@click.option("--top", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="How many failing checks and slowest submissions to list.")
+def summary(results: Path, plot_path: Path | None, top: int) -> None:
+    """Per-part means and pass rates, common failures, errors, timeouts, slowest submissions."""
+    documents = read_documents(results)
+    stats = gradebook.summarize(documents, top)
+    click.echo(gradebook.render(stats))
+    if plot_path:
+        try:
+            gradebook.plot(stats, plot_path)
+        except ImportError:
+            raise click.UsageError("--plot needs matplotlib: pip install 'grader[plot]'") from None
+        click.echo(f"wrote {plot_path}", err=True)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("parts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def merge(out: Path, parts: tuple[Path, ...]) -> None:
+    """Join the JSON Lines files of shards into OUT, one document per submission."""
+    documents = gradebook.latest([doc for part in parts for doc in read_documents(part)])
+    seeds = {doc.get("seed") for doc in documents}
+    if len(seeds) > 1:
+        raise click.UsageError(f"the shards were graded with different seeds: {sorted(seeds)}")
+    with open(out, "w", encoding="utf-8") as sink:
+        for doc in documents:
+            sink.write(json.dumps(doc) + "\n")
+    click.echo(f"wrote {len(documents)} documents to {out}", err=True)
 
 
 def main() -> None:

@@ -1,0 +1,143 @@
+"""What a batch's score documents say about a class: a CSV gradebook, a summary, a plot.
+
+Everything here reads plain score documents (dicts from a JSON Lines file), so it works on any
+mix of runs: a batch, a resumed batch, or shards merged with `grader merge`.
+"""
+from __future__ import annotations
+
+import csv
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+TIMEOUT_WORDS = "did not finish within the time budget"
+
+
+def latest(documents: list[dict]) -> list[dict]:
+    """One document per submission, the last one written, in submission order."""
+    by_id = {}
+    for doc in documents:
+        by_id[doc["submission"]] = doc
+    return [by_id[key] for key in sorted(by_id)]
+
+
+def _part_ids(documents: list[dict]) -> list[str]:
+    ids: list[str] = []
+    for doc in documents:
+        for part in doc["parts"]:
+            if part["id"] not in ids:
+                ids.append(part["id"])
+    return ids
+
+
+def write_csv(documents: list[dict], path: Path) -> None:
+    """A row per submission: who, a column per part (blank for a manual part), the total."""
+    documents = latest(documents)
+    parts = _part_ids(documents)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["submission", "name", "email", "sid", *parts, "total", "max_total"])
+        for doc in documents:
+            people = doc.get("students") or [{}]
+            scores = {p["id"]: p["score"] for p in doc["parts"]}
+            row = [_number(scores.get(part)) for part in parts]
+            for person in people:      # a group submission: a row for each member
+                out.writerow([doc["submission"], person.get("name", ""), person.get("email", ""),
+                              person.get("sid", ""), *row, _number(doc["score"]),
+                              _number(doc["max_score"])])
+
+
+def _number(value) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+@dataclass
+class PartStats:
+    id: str
+    mean: float
+    max_score: float
+    pass_rate: float
+
+
+@dataclass
+class Summary:
+    count: int
+    totals: list[float]
+    max_total: float
+    parts: list[PartStats]
+    failing_checks: list[tuple[str, int]]         # (part id: check name, how many submissions)
+    errors: list[tuple[str, str]]                  # (submission, what went wrong)
+    timeouts: list[str]
+    slowest: list[tuple[str, float]]
+
+
+def summarize(documents: list[dict], top: int = 5) -> Summary:
+    documents = latest(documents)
+    auto = [pid for pid in _part_ids(documents)
+            if any(p["id"] == pid and p["status"] != "manual" for d in documents for p in d["parts"])]
+    parts = []
+    for pid in auto:
+        found = [p for d in documents for p in d["parts"] if p["id"] == pid]
+        parts.append(PartStats(pid, statistics.fmean(p["score"] or 0 for p in found), found[0]["max_score"],
+                               sum(p["status"] == "passed" for p in found) / len(found)))
+    failing: Counter = Counter()
+    errors, timeouts = [], []
+    for doc in documents:
+        seen = set()
+        for part in doc["parts"]:
+            for check in part.get("checks", []):
+                if not check["passed"] and check.get("points", 1):
+                    seen.add(f"{part['id']}: {check['name']}")
+                    if TIMEOUT_WORDS in check.get("message", "") and doc["submission"] not in timeouts:
+                        timeouts.append(doc["submission"])
+            if part["status"] == "error" and not any(e[0] == doc["submission"] for e in errors):
+                reason = next((c["message"] for c in part.get("checks", []) if not c["passed"]), "")
+                errors.append((doc["submission"], f"part {part['id']}: {reason.splitlines()[0] if reason else ''}"))
+        failing.update(seen)
+    slowest = sorted(((d["submission"], d.get("elapsed_s", 0.0)) for d in documents), key=lambda x: -x[1])
+    return Summary(len(documents), [d["score"] for d in documents],
+                   max((d["max_score"] for d in documents), default=0), parts,
+                   failing.most_common(top), errors, timeouts, slowest[:top])
+
+
+def render(summary: Summary) -> str:
+    if not summary.count:
+        return "no score documents"
+    totals = summary.totals
+    lines = [f"{summary.count} submissions; total mean {statistics.fmean(totals):.2f} / {summary.max_total:g}, "
+             f"median {statistics.median(totals):g}, min {min(totals):g}, max {max(totals):g}",
+             "", f"{'part':8} {'mean':>8} {'max':>5} {'passed':>8}"]
+    for part in summary.parts:
+        lines.append(f"{part.id:8} {part.mean:8.2f} {part.max_score:5g} {100 * part.pass_rate:7.1f}%")
+    lines += ["", "most common failing checks:"]
+    lines += [f"  {count:4}  {name}" for name, count in summary.failing_checks] or ["  none"]
+    lines += ["", f"errors ({len(summary.errors)} submissions):"]
+    lines += [f"  {sub}: {why[:150]}" for sub, why in summary.errors[:10]] or ["  none"]
+    lines += ["", f"timeouts ({len(summary.timeouts)} submissions):"]
+    lines += [f"  {sub}" for sub in summary.timeouts[:10]] or ["  none"]
+    lines += ["", "slowest:"] + [f"  {seconds:6.2f} s  {sub}" for sub, seconds in summary.slowest]
+    return "\n".join(lines)
+
+
+def plot(summary: Summary, path: Path) -> None:
+    """Two panels: the distribution of totals, and the pass rate of each part. Headless."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    bins = max(1, min(20, int(summary.max_total) + 1))
+    left.hist(summary.totals, bins=bins, range=(0, summary.max_total), color="#4477aa", edgecolor="white")
+    left.set(title=f"Totals ({summary.count} submissions)", xlabel=f"score out of {summary.max_total:g}",
+             ylabel="submissions")
+    left.yaxis.get_major_locator().set_params(integer=True)
+    ids = [p.id for p in summary.parts]
+    rates = [100 * p.pass_rate for p in summary.parts]
+    right.bar(ids, rates, color="#228833")
+    right.set(title="Pass rate per part", xlabel="part", ylabel="% passed", ylim=(0, 112))
+    for x, rate in enumerate(rates):
+        right.text(x, rate + 1.5, f"{rate:.0f}", ha="center", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
