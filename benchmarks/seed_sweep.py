@@ -25,7 +25,7 @@ CORRECT = sorted(p for p in (ROOT / "tests/solutions/correct").iterdir() if p.su
 def sweep(path: Path, seeds: range) -> list[str]:
     problem = spec.load("dis02")
     deadline = time.monotonic() + 3600   # one long-lived child for all of this worker's seeds
-    session = open_session(units(path), problem, deadline, sandbox.strongest())
+    session = open_session(units(path), problem, deadline, sandbox.strongest(), seed=seeds[0])
     failures = []
     try:
         for seed in seeds:

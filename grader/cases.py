@@ -26,6 +26,7 @@ class Case:
     index: int = 0                    # position within its family, for messages
     group: int = 0                    # cases with the same group share all but the free input
     label: str = ""                   # what is special about it, for messages ("unit 2 at its kink")
+    key: str = ""                     # "case set/number": how a request names it to the child
     extra: dict = field(default_factory=dict)
     _encoded: dict | None = field(default=None, repr=False)
 
@@ -50,6 +51,7 @@ def generate(generator, case_set_name: str, families: dict[str, int], seed: int)
             made = generator(rng, family, index)
             for case in made if isinstance(made, list) else [made]:
                 case.family, case.index, case.group = family, index, group
+                case.key = f"{case_set_name}/{len(cases)}"
                 cases.append(case)
             group += 1
     return cases

@@ -38,18 +38,17 @@ class Check:
     run: Callable[[], CheckRun]
 
 
-def call(tree: list, inputs: dict | Case, mode: str = "value") -> dict:
-    encoded = inputs.encoded() if isinstance(inputs, Case) else encode_inputs(inputs)
-    return {"expr": tree, "inputs": encoded, "mode": mode}
-
-
-def _fresh(value):
-    return value.copy() if isinstance(value, np.ndarray) else float(value)
+def call(tree: list, case: Case, mode: str = "value", changed: dict | None = None) -> dict:
+    """One call for the child: the expression on a case it already holds, with some inputs changed."""
+    item = {"expr": tree, "case": case.key, "mode": mode}
+    if changed:
+        item["with"] = encode_inputs(changed)
+    return item
 
 
 def reference_eval(tree: list, namespace: dict, inputs: dict):
     """The reference's value, run here (it is ours), on copies of the inputs."""
-    return evaluate(tree, namespace, inputs, _fresh)
+    return evaluate(tree, namespace, inputs)
 
 
 def reference_value(references: list[dict], tree: list, inputs: dict) -> list[np.ndarray]:
@@ -167,18 +166,18 @@ def _fd_tolerance(rounding: np.ndarray) -> tuple[float, float]:
 def gradient_vs_reference(name, tree, of_tree, wrt, cases, references, points, hidden) -> Check:
     """The student's gradient against central differences of the reference forward."""
     text = expr.show(tree)
+    f = lambda inputs: float(reference_eval(of_tree, references[0], inputs))
+    numeric = [gradcheck.numeric_gradient(f, case.inputs, wrt) for case in cases]   # made once
 
     def run() -> CheckRun:
         raws = yield [call(tree, case) for case in cases]
         if (missing := _missing(raws)):
             return Verdict(name, False, missing, points, hidden, True)
-        for case, raw in zip(cases, raws):
-            f = lambda inputs: float(reference_eval(of_tree, references[0], inputs))
-            numeric, rounding = gradcheck.numeric_gradient(f, case.inputs, wrt)
+        for case, raw, (differences, rounding) in zip(cases, raws, numeric):
             got, problem, is_error = _numeric(raw)
             if got is not None:
                 rtol, atol = _fd_tolerance(rounding)
-                result = cmp.compare(numeric, got, rtol, atol)
+                result = cmp.compare(differences, got, rtol, atol)
                 if result.passed:
                     continue
                 problem = result.message.replace("expected:", "finite differences:", 1)
@@ -191,15 +190,19 @@ def gradient_vs_reference(name, tree, of_tree, wrt, cases, references, points, h
 def gradient_vs_own(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
     """The student's gradient against central differences of the student's own forward."""
     text, of_text = expr.show(tree), expr.show(of_tree)
+    steps = [gradcheck.points(case.inputs, wrt) for case in cases]
+    calls = [c for case, moved in zip(cases, steps)
+             for c in [call(tree, case)] + [call(of_tree, case, changed={wrt: p[wrt]}) for p in moved]]
 
     def run() -> CheckRun:
-        for case in cases:
-            points_ = gradcheck.points(case.inputs, wrt)
-            raws = yield [call(tree, case)] + [call(of_tree, p) for p in points_]
-            got, problem, is_error = _numeric(raws[0])
+        raws = yield calls
+        start = 0
+        for case, moved in zip(cases, steps):
+            mine, start = raws[start:start + 1 + len(moved)], start + 1 + len(moved)
+            got, problem, is_error = _numeric(mine[0])
             if got is None:
                 return Verdict(name, False, f"{text}: {problem}", points, hidden, is_error)
-            values = [_numeric(r) for r in raws[1:]]
+            values = [_numeric(r) for r in mine[1:]]
             broken = next((v for v in values if v[0] is None or v[0].size != 1), None)
             if broken:
                 why = broken[1] or "did not return a scalar"
@@ -234,7 +237,7 @@ def stationary_point(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
             at_point = {**case.inputs, wrt: got.reshape(-1)}
             at_origin = {**case.inputs, wrt: np.zeros(got.size)}
             pts = gradcheck.points(at_point, wrt) + gradcheck.points(at_origin, wrt)
-            replies = yield [call(of_tree, p) for p in pts]
+            replies = yield [call(of_tree, case, changed={wrt: p[wrt]}) for p in pts]
             values = [_numeric(r) for r in replies]
             broken = next((v for v in values if v[0] is None or v[0].size != 1), None)
             if broken:

@@ -69,8 +69,13 @@ def decode_input(value):
     return float(value)
 
 
-def evaluate(tree, namespace, inputs, decode=decode_input):
-    """Evaluate a grader.expr tree; every input is decoded afresh, so mutation cannot leak."""
+def fresh(value):
+    """A copy for each call, so a function that mutates its inputs changes nothing else."""
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def evaluate(tree, namespace, inputs, decode=fresh):
+    """Evaluate a grader.expr tree, handing every call its own copy of each input."""
     kind = tree[0]
     if kind == "input":
         return decode(inputs[tree[1]])
@@ -219,9 +224,16 @@ def _raised(err: BaseException) -> dict:
     return {"t": "raised", "type": type(err).__name__, "msg": message, "where": where}
 
 
-def run_item(item: dict, namespace: dict) -> dict:
+def decode_case(encoded: dict) -> dict:
+    return {name: decode_input(value) for name, value in encoded.items()}
+
+
+def run_item(item: dict, namespace: dict, cases: dict) -> dict:
+    inputs = cases[item["case"]]
+    if "with" in item:
+        inputs = {**inputs, **decode_case(item["with"])}
     try:
-        value = evaluate(item["expr"], namespace, item["inputs"])
+        value = evaluate(item["expr"], namespace, inputs)
     except Missing as err:
         return {"t": "missing", "msg": str(err)}
     except BaseException as err:  # SystemExit and KeyboardInterrupt are the student's too
@@ -280,13 +292,16 @@ def main() -> None:
     rfd, wfd = int(sys.argv[1]), int(sys.argv[2])
     hello = read_frame(rfd)
     limit_resources(hello["limits"])
+    cases = {key: decode_case(encoded) for key, encoded in hello["cases"].items()}
     namespace, report = load(hello["units"])
     write_frame(wfd, report)
     while True:
         request = read_frame(rfd)
         if request is None:
             return
-        results = [run_item(item, namespace) for item in request["items"]]
+        if "cases" in request:
+            cases = {key: decode_case(encoded) for key, encoded in request["cases"].items()}
+        results = [run_item(item, namespace, cases) for item in request["items"]]
         write_frame(wfd, {"nonce": request["nonce"], "results": results})
 
 

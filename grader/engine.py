@@ -5,7 +5,9 @@ student's code through the boundary (grader.runner), and scores the verdicts (gr
 """
 from __future__ import annotations
 
+import json
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -148,15 +150,33 @@ def _load_messages(session: ChildSession) -> list[str]:
     return messages
 
 
+class Plan:
+    """All of grading that does not depend on the submission, for one problem and seed: the
+    cases, the reference's answers, and the checks built on them. Made once and reused, so a
+    batch pays for the reference once, not once per student."""
+
+    def __init__(self, problem: Problem, seed: int):
+        make_cases = Cases(problem, seed)
+        self.checks = {part.id: part_checks(problem, part, make_cases(part.cases))
+                       for part in problem.spec.parts}
+        self.case_table = json.dumps({case.key: case.encoded()
+                                      for made in make_cases.made.values() for case in made})
+
+
+@lru_cache(maxsize=4)
+def plan_for(problem: Problem, seed: int) -> Plan:
+    return Plan(problem, seed)
+
+
 def judge_parts(problem: Problem, session: ChildSession, seed: int) -> list[PartResult]:
     """Every auto part's checks, carried out through one session."""
     budgets = problem.spec.budgets
-    make_cases = Cases(problem, seed)
+    plan = plan_for(problem, seed)
+    session.case_table = plan.case_table
     parts = []
     for part in problem.spec.parts:
-        built = part_checks(problem, part, make_cases(part.cases))
         part_deadline = time.monotonic() + budgets.part
-        verdicts = [drive(c, session, part_deadline - time.monotonic()) for c in built]
+        verdicts = [drive(c, session, part_deadline - time.monotonic()) for c in plan.checks[part.id]]
         if session.load_failure:
             parts.append(errored_part(part, session.load_failure))
         else:
@@ -165,11 +185,12 @@ def judge_parts(problem: Problem, session: ChildSession, seed: int) -> list[Part
 
 
 def open_session(source_units: list[dict], problem: Problem, deadline: float,
-                 isolation: str) -> ChildSession:
+                 isolation: str, seed: int) -> ChildSession:
+    """A started child (it imports NumPy while the judge goes on), holding seed's cases."""
     budgets = problem.spec.budgets
     limits = Limits(load_seconds=budgets.load, memory_bytes=budgets.memory_mib << 20)
-    session = ChildSession(source_units, limits, deadline, isolation)
-    session.start()   # the child imports NumPy while the judge makes the cases
+    session = ChildSession(source_units, limits, deadline, isolation, plan_for(problem, seed).case_table)
+    session.start()
     return session
 
 
@@ -183,7 +204,7 @@ def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = N
         source_units = units(path)
     except BrokenSubmission as err:
         return unreadable(problem, seed, submission_id, str(err), isolation)
-    session = open_session(source_units, problem, started + problem.spec.budgets.submission, isolation)
+    session = open_session(source_units, problem, started + problem.spec.budgets.submission, isolation, seed)
     try:
         parts = judge_parts(problem, session, seed)
     finally:

@@ -119,8 +119,10 @@ def _describe_death(returncode: int | None, wrapped: bool = False) -> str:
 class ChildSession:
     """Runs requests for one submission, restarting the child after a failure."""
 
-    def __init__(self, units: list[dict], limits: Limits, deadline: float, isolation: str = "process"):
+    def __init__(self, units: list[dict], limits: Limits, deadline: float, isolation: str = "process",
+                 case_table: str = "{}"):
         self.units = units
+        self.case_table = case_table      # JSON of every case's inputs, sent once per child
         self.limits = limits
         self.isolation = isolation
         self.deadline = deadline          # time.monotonic() past which nothing more runs
@@ -129,6 +131,7 @@ class ChildSession:
         self.load_failure: str | None = None
         self.proc: subprocess.Popen | None = None
         self.cgroup: Cgroup | None = None
+        self.child_cases: str | None = None
         self.starts = 0
 
     # -- process management --
@@ -155,7 +158,9 @@ class ChildSession:
                   "open_files": self.limits.open_files,
                   "cpu_seconds": max(1, int(self.deadline - time.monotonic()) + 1),
                   "processes": sandbox.process_cap(self.isolation)}
-        self._send({"units": self.units, "limits": limits}, time.monotonic() + self.limits.load_seconds)
+        hello = json.dumps({"units": self.units, "limits": limits})[:-1] + f', "cases": {self.case_table}}}'
+        self._send(hello, time.monotonic() + self.limits.load_seconds)
+        self.child_cases = self.case_table
         self.loaded = False
 
     def _drain(self, stream) -> None:
@@ -186,9 +191,9 @@ class ChildSession:
     close = kill
 
     # -- framing --
-    def _send(self, message: dict, deadline: float) -> None:
+    def _send(self, message: dict | str, deadline: float) -> None:
         """Write a frame, never blocking past the deadline (a child that stops reading)."""
-        body = json.dumps(message).encode()
+        body = (message if isinstance(message, str) else json.dumps(message)).encode()
         data = memoryview(struct.pack(">I", len(body)) + body)
         try:
             while data:
@@ -253,7 +258,11 @@ class ChildSession:
         self.ensure_loaded()
         deadline = min(self.deadline, time.monotonic() + seconds)
         nonce = secrets.token_hex(8)
-        self._send({"nonce": nonce, "items": items}, deadline)
+        request = json.dumps({"nonce": nonce, "items": items})
+        if self.child_cases is not self.case_table:     # the judge moved on to another seed
+            request = request[:-1] + f', "cases": {self.case_table}}}'
+            self.child_cases = self.case_table
+        self._send(request, deadline)
         try:
             reply = self._read(deadline, what)
             while isinstance(reply, dict) and reply.get("nonce") != nonce:
