@@ -288,8 +288,8 @@ def limit_resources(limits: dict) -> None:
             pass
 
 
-def main() -> None:
-    rfd, wfd = int(sys.argv[1]), int(sys.argv[2])
+def serve(rfd: int, wfd: int) -> None:
+    """One submission: load it, then answer the judge's requests until it hangs up."""
     hello = read_frame(rfd)
     limit_resources(hello["limits"])
     cases = {key: decode_case(encoded) for key, encoded in hello["cases"].items()}
@@ -305,5 +305,73 @@ def main() -> None:
         write_frame(wfd, {"nonce": request["nonce"], "results": results})
 
 
+def _my_children() -> list[int]:
+    mine = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if entry.isdigit() and int(f.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                    mine.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return mine
+
+
+def forkserver(control_fd: int) -> None:
+    """A warm process (NumPy imported) that forks a fresh child per submission, so no student
+    pays for interpreter start and none inherits another's state. It never runs student code.
+    It is not dumpable, so a child cannot ptrace it or read its memory; a child that kills it
+    makes the judge start another. As a subreaper it gets back whatever a child orphans, and
+    "end" kills all of it."""
+    import ctypes
+    import socket
+    libc = ctypes.CDLL(None)
+    libc.prctl(4, 0, 0, 0, 0)    # PR_SET_DUMPABLE = 0
+    libc.prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER = 1
+    control = socket.socket(fileno=control_fd)
+    control.send(b'{"ready": true}')
+    child = 0
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, 4096, 3)
+        if not message:
+            return
+        if _loads(message)["op"] == "fork" and len(fds) == 3:
+            child = os.fork()
+            if child == 0:
+                control.close()
+                os.setsid()
+                os.dup2(fds[2], 1)
+                os.dup2(fds[2], 2)
+                serve(fds[0], fds[1])
+                os._exit(0)
+            control.send(_dumps({"pid": child}).encode())
+        else:   # "end": the child's exit status if it had ended by itself, then nothing left of it
+            status = None
+            if child:
+                pid, raw = os.waitpid(child, os.WNOHANG)
+                status = os.waitstatus_to_exitcode(raw) if pid else None
+            for _ in range(100):
+                orphans = _my_children()
+                if not orphans:
+                    break
+                for pid in orphans:
+                    try:
+                        os.kill(pid, 9)
+                    except OSError:
+                        pass
+                for pid in orphans:
+                    try:
+                        os.waitpid(pid, 0)
+                    except ChildProcessError:
+                        pass
+            control.send(_dumps({"status": status}).encode())
+            child = 0
+        for fd in fds:
+            os.close(fd)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "forkserver":
+        forkserver(int(sys.argv[2]))
+    else:
+        serve(int(sys.argv[1]), int(sys.argv[2]))

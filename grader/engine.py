@@ -185,18 +185,24 @@ def judge_parts(problem: Problem, session: ChildSession, seed: int) -> list[Part
 
 
 def open_session(source_units: list[dict], problem: Problem, deadline: float,
-                 isolation: str, seed: int) -> ChildSession:
-    """A started child (it imports NumPy while the judge goes on), holding seed's cases."""
+                 isolation: str, seed: int, server=None) -> ChildSession:
+    """A started child (it imports NumPy while the judge goes on), holding seed's cases;
+    forked from `server` (a grader.forkserver.ForkServer) when there is one."""
     budgets = problem.spec.budgets
     limits = Limits(load_seconds=budgets.load, memory_bytes=budgets.memory_mib << 20)
-    session = ChildSession(source_units, limits, deadline, isolation, plan_for(problem, seed).case_table)
-    session.start()
+    session = ChildSession(source_units, limits, deadline, isolation,
+                           plan_for(problem, seed).case_table, server)
+    try:
+        session.start()
+    except ChildFailure:
+        pass   # recorded as the session's load failure: every part says so
     return session
 
 
 def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = None,
-          isolation: str | None = None) -> ScoreDocument:
-    """isolation: a mode of grader.sandbox; None takes the strongest available."""
+          isolation: str | None = None, server=None) -> ScoreDocument:
+    """isolation: a mode of grader.sandbox; None takes the strongest available. server: a
+    grader.forkserver.ForkServer of that mode to fork the child from (a batch keeps one)."""
     started = time.monotonic()
     isolation = isolation or sandbox.strongest()
     submission_id = submission_id or str(path)
@@ -204,7 +210,8 @@ def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = N
         source_units = units(path)
     except BrokenSubmission as err:
         return unreadable(problem, seed, submission_id, str(err), isolation)
-    session = open_session(source_units, problem, started + problem.spec.budgets.submission, isolation, seed)
+    session = open_session(source_units, problem, started + problem.spec.budgets.submission, isolation,
+                           seed, server)
     try:
         parts = judge_parts(problem, session, seed)
     finally:

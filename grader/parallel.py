@@ -1,12 +1,13 @@
 """Grade many submissions with N worker processes; append each document to a JSON Lines file the
 moment it is done, so an interrupted batch keeps everything it graded.
 
-Each worker is a judge: it loads the problem once, then grades one submission at a time, each in
-a fresh sandboxed child (grader.runner). Workers ignore Ctrl-C; the parent stops handing out
+Each worker is a judge: it loads the problem once and starts a sandboxed fork server, then grades
+one submission at a time, each in a fresh child forked from that server (grader.forkserver). Workers ignore Ctrl-C; the parent stops handing out
 work, lets the running submissions finish, writes them, and leaves a valid file.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
@@ -17,13 +18,17 @@ from typing import Callable
 from grader import spec as specs
 from grader.batch import Found
 from grader.engine import grade, unreadable
+from grader.forkserver import ForkServer
 
 _worker: dict = {}
 
 
 def _start_worker(problem: str, seed: int, isolation: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker.update(problem=specs.load(problem), seed=seed, isolation=isolation)
+    loaded = specs.load(problem)
+    server = ForkServer(isolation, loaded.spec.budgets.memory_mib << 20)
+    atexit.register(server.close)
+    _worker.update(problem=loaded, seed=seed, isolation=isolation, server=server)
 
 
 def _grade_one(item: Found) -> str:
@@ -31,7 +36,8 @@ def _grade_one(item: Found) -> str:
     if item.path is None:
         doc = unreadable(problem, seed, item.id, item.problem, isolation)
     else:
-        doc = grade(item.path, problem, seed, submission_id=item.id, isolation=isolation)
+        doc = grade(item.path, problem, seed, submission_id=item.id, isolation=isolation,
+                    server=_worker["server"])
     doc.students = item.students
     return doc.model_dump_json()
 

@@ -63,7 +63,7 @@ class CappedOutput:
                 + bytes(self.tail).decode(errors="replace"))
 
 
-def _child_env() -> dict[str, str]:
+def child_env() -> dict[str, str]:
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "PYTHONHASHSEED": "0",
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine fixes, keep them
@@ -72,7 +72,7 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _before_exec(cgroup: Cgroup | None, then):
+def before_exec(cgroup: Cgroup | None, then):
     """What the new process does between fork and exec: join its cgroup, then the mode's step."""
     steps = [step for step in (cgroup and cgroup.enter, then) if step]
     if not steps:
@@ -120,8 +120,9 @@ class ChildSession:
     """Runs requests for one submission, restarting the child after a failure."""
 
     def __init__(self, units: list[dict], limits: Limits, deadline: float, isolation: str = "process",
-                 case_table: str = "{}"):
+                 case_table: str = "{}", server=None):
         self.units = units
+        self.server = server              # a grader.forkserver.ForkServer, or None for a new process
         self.case_table = case_table      # JSON of every case's inputs, sent once per child
         self.limits = limits
         self.isolation = isolation
@@ -130,28 +131,46 @@ class ChildSession:
         self.load_report: dict | None = None
         self.load_failure: str | None = None
         self.proc: subprocess.Popen | None = None
+        self.running = False
         self.cgroup: Cgroup | None = None
         self.child_cases: str | None = None
         self.starts = 0
 
     # -- process management --
     def start(self) -> None:
-        """Start a child and send it the submission; the reply is read by the first request."""
+        """Start a child and send it the submission; the reply is read by the first request.
+        With a fork server the child is forked from it; else it is a new sandboxed process."""
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        env = _child_env()
-        launch = sandbox.launch(self.isolation, (to_child_r, from_child_w), env)
-        _reaper_once()
-        self.cgroup = Cgroup.create(GROUP_TASKS, self.limits.memory_bytes + GROUP_BASELINE)
-        self.proc = subprocess.Popen(
-            launch.argv, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=launch.cwd,
-            start_new_session=True, preexec_fn=_before_exec(self.cgroup, launch.preexec))
-        os.close(to_child_r)
-        os.close(from_child_w)
+        out_r, out_w = os.pipe()
+        theirs = (to_child_r, from_child_w, out_w)
+        try:
+            if self.server is not None:
+                self.server.fork(theirs)
+                self.proc = None
+            else:
+                env = child_env()
+                launch = sandbox.launch(self.isolation, [str(to_child_r), str(from_child_w)], env)
+                _reaper_once()
+                self.cgroup = Cgroup.create(GROUP_TASKS, self.limits.memory_bytes + GROUP_BASELINE)
+                self.proc = subprocess.Popen(
+                    launch.argv, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
+                    stdout=out_w, stderr=out_w, env=env, cwd=launch.cwd, start_new_session=True,
+                    preexec_fn=before_exec(self.cgroup, launch.preexec))
+                sandbox.started(self.proc.pid)
+        except ChildFailure as failure:
+            for fd in (*theirs, to_child_w, from_child_r, out_r):
+                os.close(fd)
+            self.load_failure = str(failure)
+            raise
+        for fd in theirs:
+            os.close(fd)
+        self.running = True
+        self.exit_status: int | None = None
         self.wfd, self.rfd = to_child_w, from_child_r
         os.set_blocking(self.wfd, False)   # _send waits with select, up to a deadline
-        self.drain = threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True)
+        self.out = os.fdopen(out_r, "rb", buffering=0)
+        self.drain = threading.Thread(target=self._drain, args=(self.out,), daemon=True)
         self.drain.start()
         self.starts += 1
         limits = {"memory_bytes": self.limits.memory_bytes, "file_bytes": self.limits.file_bytes,
@@ -165,15 +184,17 @@ class ChildSession:
 
     def _drain(self, stream) -> None:
         try:
-            for chunk in iter(lambda: stream.read1(65536), b""):
+            for chunk in iter(lambda: stream.read(65536), b""):
                 self.output.add(chunk)
         except (OSError, ValueError):
             pass   # closed under us by kill(): the output so far is kept
 
-    def kill(self) -> None:
-        """End the child and everything it started; see grader.sandbox for how per mode."""
-        if self.proc is None:
-            return
+    def _end(self) -> int | None:
+        """Stop the child and everything it started; its exit status if it had ended by itself.
+        See grader.sandbox and grader.cgroup for how, per isolation mode."""
+        if self.server is not None:
+            return self.server.end()
+        status = self.proc.poll()
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -181,12 +202,21 @@ class ChildSession:
         if self.cgroup:
             self.cgroup.remove()        # every process of the submission, wherever it went
         self.proc.wait()
+        sandbox.stopped(self.proc.pid)
         sandbox.reap_orphans()          # without a cgroup: orphans that reparented to us
+        return status
+
+    def kill(self) -> None:
+        if not self.running:
+            return
+        self.running = False
+        status = self._end()
+        if self.exit_status is None:
+            self.exit_status = status
         self.drain.join(timeout=1)
-        self.proc.stdout.close()
+        self.out.close()
         for fd in (self.wfd, self.rfd):
             os.close(fd)
-        self.proc = None
 
     close = kill
 
@@ -225,9 +255,9 @@ class ChildSession:
                 raise ChildFailure(f"{what} did not finish within the time budget")
             chunk = os.read(self.rfd, min(n - len(buf), 1 << 20))
             if not chunk:
-                self.proc.wait()
-                wrapped = self.isolation == "bubblewrap"
-                raise ChildFailure(f"{_describe_death(self.proc.returncode, wrapped)} during {what}")
+                self.exit_status = self._end()
+                wrapped = self.isolation == "bubblewrap" and self.server is None
+                raise ChildFailure(f"{_describe_death(self.exit_status, wrapped)} during {what}")
             buf += chunk
         return bytes(buf)
 
@@ -236,9 +266,9 @@ class ChildSession:
         """Have a child with the submission loaded, or raise ChildFailure for good."""
         if self.load_failure:
             raise ChildFailure(self.load_failure)
-        if self.proc is not None and self.loaded:
+        if self.running and self.loaded:
             return
-        if self.proc is None:
+        if not self.running:
             self.start()
         deadline = min(self.deadline, time.monotonic() + self.limits.load_seconds)
         try:

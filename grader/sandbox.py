@@ -186,10 +186,11 @@ def _drop_to_nobody() -> None:
     os.setuid(NOBODY)
 
 
-def launch(mode: str, fds: tuple[int, int], env: dict[str, str]) -> Launch:
-    """The argv that starts a child under `mode`, reading requests on fds[0], replying on fds[1]."""
+def launch(mode: str, args: list[str], env: dict[str, str]) -> Launch:
+    """The argv that starts grader/child.py under `mode` with args: `RFD WFD` for a child that
+    reads requests on RFD and replies on WFD, or `forkserver SOCKET_FD`."""
     python = _public_interpreter() if mode == "user" else interpreter()
-    child = [python, "-I", "-S", "-u", "-c", CHILD_SOURCE, str(fds[0]), str(fds[1])]
+    child = [python, "-I", "-S", "-u", "-c", CHILD_SOURCE, *args]
     if mode == "bubblewrap":
         settings = [arg for name, value in env.items() for arg in ("--setenv", name, value)]
         argv = bwrap_argv(child + [SITE])
@@ -267,13 +268,25 @@ def _children_of(pid: int) -> list[int]:
     return found
 
 
-def reap_orphans(keep: set[int] = frozenset()) -> int:
+_started: set[int] = set()
+
+
+def started(pid: int) -> None:
+    """A process we started on purpose (a child, a fork server): not an orphan to reap."""
+    _started.add(pid)
+
+
+def stopped(pid: int) -> None:
+    _started.discard(pid)
+
+
+def reap_orphans() -> int:
     """Kill and reap every process that reparented to us, until none is left. Returns how many."""
     if not os.path.isdir("/proc"):
         return 0
     killed = 0
     for _ in range(100):
-        orphans = [pid for pid in _children_of(os.getpid()) if pid not in keep]
+        orphans = [pid for pid in _children_of(os.getpid()) if pid not in _started]
         if not orphans:
             break
         for pid in orphans:

@@ -17,6 +17,7 @@ import pytest
 
 from grader import sandbox
 from grader.engine import grade
+from grader.forkserver import ForkServer
 from tests.conftest import AUTO_PARTS, BASE, ROOT, failing, run_cli, sabotage
 
 ALL = frozenset(AUTO_PARTS)
@@ -199,6 +200,9 @@ ATTACKS = {
         threading.Thread(target=chatter, daemon=True).start()
         """), set()),
 }
+# Under a fork server, the child's parent is the server: killing it ends the sandbox the child
+# runs in too, so the attacker loses the check it was in (and only that: a new server takes over).
+THROUGH_SERVER = {"kill-the-parent": {"1c"}}
 BWRAP_ONLY = {"read-the-reference", "read-another-students-submission", "write-forge-and-delete-beside",
               "kill-the-parent"}
 
@@ -208,11 +212,12 @@ def _snapshot(folder: Path) -> dict:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _child_processes() -> list[str]:
-    """Processes still running our child's code (it is passed with -c, so it is in the cmdline)."""
+def _child_processes(keep=frozenset()) -> list[str]:
+    """Processes still running our child's code (it is passed with -c, so it is in the cmdline),
+    but the fork server's own."""
     found = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
+        if entry.isdigit() and int(entry) not in keep:
             try:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
@@ -232,17 +237,27 @@ def arena(tmp_path):
     return class_dir
 
 
+@pytest.fixture(scope="module")
+def forkserver():
+    server = ForkServer(STRONGEST)
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("via", ["new process", "fork server"])
 @pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_attack(name, arena, dis02):
+def test_attack(name, via, arena, dis02, forkserver):
     if name in BWRAP_ONLY and STRONGEST != "bubblewrap":
         pytest.skip("needs bubblewrap (CI has it: test_isolation.py)")
     source, must_fail = ATTACKS[name]
+    if via == "fork server":
+        must_fail = THROUGH_SERVER.get(name, must_fail)
     attacker = arena / "student_a.py"
     attacker.write_text(source.replace("@CLASS_DIR@", str(arena)).replace("@REFERENCE@", str(REFERENCE)))
     before, reference_before = _snapshot(arena), REFERENCE.read_bytes()
     started = time.monotonic()
 
-    doc = grade(attacker, dis02, 182)
+    doc = grade(attacker, dis02, 182, server=forkserver if via == "fork server" else None)
 
     took = time.monotonic() - started
     assert failing(doc) == set(must_fail)
@@ -251,7 +266,7 @@ def test_attack(name, arena, dis02):
     assert REFERENCE.read_bytes() == reference_before
     assert not Path("/tmp/grader-hostile-marker").exists()
     time.sleep(0.05)
-    assert _child_processes() == [], "a process outlived its grading"
+    assert _child_processes(keep=forkserver.keep) == [], "a process outlived its grading"
     assert took < 8 + dis02.spec.budgets.part * len(must_fail & ALL)
     assert len(doc.output) < 10_000
 
