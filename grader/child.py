@@ -14,6 +14,7 @@ import os
 import resource
 import struct
 import sys
+import time
 import traceback
 
 if __name__ == "__main__" and len(sys.argv) > 3:
@@ -335,7 +336,8 @@ def forkserver(control_fd: int) -> None:
         message, fds, _, _ = socket.recv_fds(control, 4096, 3)
         if not message:
             return
-        if _loads(message)["op"] == "fork" and len(fds) == 3:
+        command = _loads(message)
+        if command["op"] == "fork" and len(fds) == 3:
             child = os.fork()
             if child == 0:
                 control.close()
@@ -347,9 +349,12 @@ def forkserver(control_fd: int) -> None:
             control.send(_dumps({"pid": child}).encode())
         else:   # "end": the child's exit status if it had ended by itself, then nothing left of it
             status = None
-            if child:
+            for _ in range(200 if child and command.get("wait") else 1 if child else 0):
                 pid, raw = os.waitpid(child, os.WNOHANG)
-                status = os.waitstatus_to_exitcode(raw) if pid else None
+                if pid:
+                    status = os.waitstatus_to_exitcode(raw)
+                    break
+                time.sleep(0.005)
             for _ in range(100):
                 orphans = _my_children()
                 if not orphans:

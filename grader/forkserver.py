@@ -71,12 +71,13 @@ class ForkServer:
             self.close()
             raise ChildFailure("the grader's sandboxed worker did not start a child for your code")
 
-    def end(self) -> int | None:
-        """Kill the current child and all it started; its exit status if it had ended by itself."""
+    def end(self, dying: bool = False) -> int | None:
+        """Kill the current child and all it started; its exit status if it had ended by itself
+        (`dying`: it closed its pipe, so the server waits a moment for it to finish)."""
         if self.proc is None:
             return None
         try:
-            self.sock.send(b'{"op": "end"}')
+            self.sock.send(json.dumps({"op": "end", "wait": dying}).encode())
             reply = self._reply(REPLY_SECONDS)
         except OSError:
             reply = None

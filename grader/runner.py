@@ -189,12 +189,16 @@ class ChildSession:
         except (OSError, ValueError):
             pass   # closed under us by kill(): the output so far is kept
 
-    def _end(self) -> int | None:
-        """Stop the child and everything it started; its exit status if it had ended by itself.
-        See grader.sandbox and grader.cgroup for how, per isolation mode."""
+    def _end(self, dying: bool = False) -> int | None:
+        """Stop the child and everything it started; its exit status if it had ended by itself
+        (`dying`: it closed its pipe, so give it a moment to finish). See grader.sandbox and
+        grader.cgroup for how, per isolation mode."""
         if self.server is not None:
-            return self.server.end()
-        status = self.proc.poll()
+            return self.server.end(dying)
+        try:
+            status = self.proc.wait(timeout=1) if dying else self.proc.poll()
+        except subprocess.TimeoutExpired:
+            status = None
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -255,7 +259,7 @@ class ChildSession:
                 raise ChildFailure(f"{what} did not finish within the time budget")
             chunk = os.read(self.rfd, min(n - len(buf), 1 << 20))
             if not chunk:
-                self.exit_status = self._end()
+                self.exit_status = self._end(dying=True)
                 wrapped = self.isolation == "bubblewrap" and self.server is None
                 raise ChildFailure(f"{_describe_death(self.exit_status, wrapped)} during {what}")
             buf += chunk
