@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import spec
+from grader import sandbox, spec
 from grader.engine import grade
+from grader.forkserver import ForkServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "tests" / "solutions"
@@ -24,11 +25,19 @@ def dis02():
 @pytest.fixture
 def grade_source(tmp_path, dis02):
     """Grade source text written to a file; returns the ScoreDocument."""
-    def run(source: str, suffix: str = ".py", seed: int = 182, problem=None):
+    def run(source: str, suffix: str = ".py", seed: int = 182, problem=None, server=None):
         path = tmp_path / f"submission{suffix}"
         path.write_text(source)
-        return grade(path, problem or dis02, seed)
+        return grade(path, problem or dis02, seed, server=server)
     return run
+
+
+@pytest.fixture(scope="session")
+def forkserver():
+    """One warm fork server for the tests that grade through one, as a batch worker does."""
+    server = ForkServer(sandbox.strongest())
+    yield server
+    server.close()
 
 
 def run_cli(*args, cwd=None, timeout=120):

@@ -12,8 +12,9 @@ from tests.conftest import AUTO_PARTS, BASE, failing, sabotage
     ("os.kill(os.getpid(), signal.SIGSEGV)", "SIGSEGV"),
     ("raise BaseException('boom')", "raised BaseException"),
 ])
-def test_a_dying_function_costs_only_its_part(body, says, grade_source):
-    doc = grade_source(sabotage("dy_dW1", body))
+@pytest.mark.parametrize("via_server", [False, True], ids=["new process", "fork server"])
+def test_a_dying_function_costs_only_its_part(body, says, via_server, grade_source, forkserver):
+    doc = grade_source(sabotage("dy_dW1", body), server=forkserver if via_server else None)
     assert failing(doc) == {"1d"}
     part = doc.part("1d")
     assert part.score == 0 and part.status == "error"

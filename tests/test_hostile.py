@@ -17,7 +17,6 @@ import pytest
 
 from grader import sandbox
 from grader.engine import grade
-from grader.forkserver import ForkServer
 from tests.conftest import AUTO_PARTS, BASE, ROOT, failing, run_cli, sabotage
 
 ALL = frozenset(AUTO_PARTS)
@@ -235,13 +234,6 @@ def arena(tmp_path):
     (class_dir / "student_b.py").write_text(BASE)
     (class_dir / "results.jsonl").write_text('{"submission": "student_b.py", "score": 16}\n')
     return class_dir
-
-
-@pytest.fixture(scope="module")
-def forkserver():
-    server = ForkServer(STRONGEST)
-    yield server
-    server.close()
 
 
 @pytest.mark.parametrize("via", ["new process", "fork server"])
