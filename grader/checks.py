@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Generator
 
+import json
+
 import numpy as np
 
 from grader import compare as cmp
@@ -36,6 +38,19 @@ class Check:
     points: float
     hidden: bool
     run: Callable[[], CheckRun]
+
+
+class Calls(list):
+    """A request that is the same for every submission: its JSON is made once and kept."""
+
+    def json(self) -> str:
+        if not hasattr(self, "_json"):
+            self._json = json.dumps(self)
+        return self._json
+
+
+def calls_for(tree: list, cases: list[Case], mode: str = "value") -> Calls:
+    return Calls(call(tree, case, mode) for case in cases)
 
 
 def call(tree: list, case: Case, mode: str = "value", changed: dict | None = None) -> dict:
@@ -89,16 +104,23 @@ def _missing(raws: list[dict]) -> str:
 
 def _closest(expected: list[np.ndarray], got: np.ndarray, tol, scale=None) -> cmp.Comparison:
     """Passes if got matches any equally right answer; otherwise the first one's message."""
-    results = [cmp.compare(e, got, tol.rtol, tol.atol, scale) for e in expected]
-    return next((r for r in results if r.passed), results[0])
+    first = None
+    for answer in expected:
+        result = cmp.compare(answer, got, tol.rtol, tol.atol, scale)
+        if result.passed:
+            return result
+        first = first or result
+    return first
 
 
 def values_match(name, tree, cases, expected, tol, about, points, hidden) -> Check:
     """The student's value on each case against the reference's."""
     text = expr.show(tree)
 
+    request = calls_for(tree, cases)
+
     def run() -> CheckRun:
-        raws = yield [call(tree, case) for case in cases]
+        raws = yield request
         if (missing := _missing(raws)):
             return Verdict(name, False, missing, points, hidden, True)
         notes, failures, first, error = [], 0, "", False
@@ -125,8 +147,10 @@ def differences_match(name, tree, cases, expected, tol, about, points, hidden) -
     """Up to an additive constant: within each group, value minus the group's first value."""
     text = expr.show(tree)
 
+    request = calls_for(tree, cases)
+
     def run() -> CheckRun:
-        raws = yield [call(tree, case) for case in cases]
+        raws = yield request
         groups: dict[int, list[int]] = {}
         for i, case in enumerate(cases):
             groups.setdefault(case.group, []).append(i)
@@ -169,8 +193,10 @@ def gradient_vs_reference(name, tree, of_tree, wrt, cases, references, points, h
     f = lambda inputs: float(reference_eval(of_tree, references[0], inputs))
     numeric = [gradcheck.numeric_gradient(f, case.inputs, wrt) for case in cases]   # made once
 
+    request = calls_for(tree, cases)
+
     def run() -> CheckRun:
-        raws = yield [call(tree, case) for case in cases]
+        raws = yield request
         if (missing := _missing(raws)):
             return Verdict(name, False, missing, points, hidden, True)
         for case, raw, (differences, rounding) in zip(cases, raws, numeric):
@@ -191,8 +217,8 @@ def gradient_vs_own(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
     """The student's gradient against central differences of the student's own forward."""
     text, of_text = expr.show(tree), expr.show(of_tree)
     steps = [gradcheck.points(case.inputs, wrt) for case in cases]
-    calls = [c for case, moved in zip(cases, steps)
-             for c in [call(tree, case)] + [call(of_tree, case, changed={wrt: p[wrt]}) for p in moved]]
+    calls = Calls(c for case, moved in zip(cases, steps)
+                  for c in [call(tree, case)] + [call(of_tree, case, changed={wrt: p[wrt]}) for p in moved])
 
     def run() -> CheckRun:
         raws = yield calls
@@ -228,8 +254,10 @@ def stationary_point(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
     against that gradient's size at the origin."""
     text, of_text = expr.show(tree), expr.show(of_tree)
 
+    request = calls_for(tree, cases)
+
     def run() -> CheckRun:
-        raws = yield [call(tree, case) for case in cases]
+        raws = yield request
         for case, raw in zip(cases, raws):
             got, problem, is_error = _numeric(raw)
             if got is None:
@@ -290,8 +318,10 @@ def contains(name, tree, needles_label, needle_trees, cases, references, count, 
         if len(chosen) == count:
             break
 
+    request = calls_for(tree, [case for case, _ in chosen], mode="leaves")
+
     def run() -> CheckRun:
-        raws = yield [call(tree, case, mode="leaves") for case, _ in chosen]
+        raws = yield request
         for (case, needles), raw in zip(chosen, raws):
             try:
                 haystack = leaves(raw)

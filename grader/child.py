@@ -115,9 +115,10 @@ class TooBig(Exception):
 
 
 def _numbers(array: np.ndarray) -> list:
+    """Python floats (tolist of a float64 array gives exactly those)."""
     if array.size > MAX_ELEMENTS:
         raise TooBig(f"an array of {array.size} numbers (more than {MAX_ELEMENTS})")
-    return [float(v) for v in array.ravel().tolist()]
+    return array.ravel().tolist()
 
 
 def _as_real_array(value):

@@ -77,6 +77,10 @@ def allclose(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float,
 def compare(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float,
             scale=None) -> Comparison:
     """Shape rule, then values; the message shows expected against got."""
+    if scale is None and got.shape == expected.shape:   # the common case, kept cheap
+        with np.errstate(invalid="ignore", over="ignore"):
+            if (np.abs(got - expected) <= atol + rtol * np.abs(expected)).all():
+                return Comparison(True)
     fitted, note, error = fit_shape(expected.shape, got)
     if fitted is None:
         return Comparison(False, error)

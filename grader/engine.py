@@ -20,8 +20,8 @@ from grader.score import CheckResult, PartResult, ScoreDocument
 from grader.spec import Output, Part, Problem
 from grader.submission import BrokenSubmission, units
 
-FD_CASES = 6            # cases per finite-difference check
-CONTAINS_CASES = 6      # cases per "the cache holds..." check
+FD_CASES = 4            # cases per finite-difference check
+CONTAINS_CASES = 4      # cases per "the cache holds..." check
 
 
 class Cases:

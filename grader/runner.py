@@ -292,7 +292,8 @@ class ChildSession:
         self.ensure_loaded()
         deadline = min(self.deadline, time.monotonic() + seconds)
         nonce = secrets.token_hex(8)
-        request = json.dumps({"nonce": nonce, "items": items})
+        listed = items.json() if hasattr(items, "json") else json.dumps(items)   # checks.Calls: made once
+        request = f'{{"nonce": "{nonce}", "items": {listed}}}'
         if self.child_cases is not self.case_table:     # the judge moved on to another seed
             request = request[:-1] + f', "cases": {self.case_table}}}'
             self.child_cases = self.case_table
