@@ -350,12 +350,13 @@ def forkserver(control_fd: int) -> None:
             control.send(_dumps({"pid": child}).encode())
         else:   # "end": the child's exit status if it had ended by itself, then nothing left of it
             status = None
-            for _ in range(200 if child and command.get("wait") else 1 if child else 0):
+            for attempt in range(200 if child and command.get("wait") else 1 if child else 0):
+                if attempt:
+                    time.sleep(0.005)
                 pid, raw = os.waitpid(child, os.WNOHANG)
                 if pid:
                     status = os.waitstatus_to_exitcode(raw)
                     break
-                time.sleep(0.005)
             for _ in range(100):
                 orphans = _my_children()
                 if not orphans:

@@ -59,17 +59,19 @@ class ForkServer:
             return None
 
     def fork(self, fds: tuple[int, int, int]) -> None:
-        """A new child that reads requests on fds[0], replies on fds[1], prints to fds[2]."""
-        if self.proc is None:
-            self._start()
-        try:
-            socket.send_fds(self.sock, [b'{"op": "fork"}'], list(fds))
-        except OSError:
+        """A new child that reads requests on fds[0], replies on fds[1], prints to fds[2].
+        A server that died since (a child may kill its parent) is replaced, once."""
+        for attempt in range(2):
+            if self.proc is None:
+                self._start()
+            try:
+                socket.send_fds(self.sock, [b'{"op": "fork"}'], list(fds))
+                if self._reply(REPLY_SECONDS) is not None:
+                    return
+            except OSError:
+                pass
             self.close()
-            raise ChildFailure("the grader's sandboxed worker stopped (killed by a submission?)") from None
-        if self._reply(REPLY_SECONDS) is None:
-            self.close()
-            raise ChildFailure("the grader's sandboxed worker did not start a child for your code")
+        raise ChildFailure("the grader's sandboxed worker could not start a child for your code")
 
     def end(self, dying: bool = False) -> int | None:
         """Kill the current child and all it started; its exit status if it had ended by itself

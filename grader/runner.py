@@ -217,6 +217,7 @@ class ChildSession:
         status = self._end()
         if self.exit_status is None:
             self.exit_status = status
+        self.server = None   # after a failure, the rest of this submission runs in new processes
         self.drain.join(timeout=1)
         self.out.close()
         for fd in (self.wfd, self.rfd):
