@@ -29,6 +29,7 @@ test: setup
 bench: setup
 	$(PY) benchmarks/check_time.py
 	$(PY) benchmarks/isolation_cost.py
+	$(PY) benchmarks/batch_speed.py
 	$(PY) benchmarks/seed_sweep.py
 
 clean:
