@@ -319,6 +319,23 @@ def _my_children() -> list[int]:
     return mine
 
 
+def _empty(folder: str) -> None:
+    import shutil
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for name in entries:
+        path = os.path.join(folder, name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
 def forkserver(control_fd: int) -> None:
     """A warm process (NumPy imported) that forks a fresh child per submission, so no student
     pays for interpreter start and none inherits another's state. It never runs student code.
@@ -371,6 +388,8 @@ def forkserver(control_fd: int) -> None:
                         os.waitpid(pid, 0)
                     except ChildProcessError:
                         pass
+            for folder in command.get("wipe", []):   # what the child wrote, gone before the next
+                _empty(folder)
             control.send(_dumps({"status": status}).encode())
             child = 0
         for fd in fds:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from grader import gradebook, parallel, sandbox
-from grader.batch import discover, in_shard, mend_tail, parse_shard, read_documents
+from grader import sandbox
 from grader import spec as specs
 from grader.cases import DEFAULT_SEED
 from grader.engine import grade
@@ -88,6 +87,8 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
           seed: int, problem: str, isolation: str) -> None:
     """Grade every submission in FOLDER: its .py and .ipynb files, and each sub-folder holding one
     (a Gradescope export's submission_metadata.yml names the students)."""
+    from grader import gradebook, parallel   # here, so `grader check` does not pay for them
+    from grader.batch import discover, in_shard, mend_tail, parse_shard, read_documents
     try:
         index, count = parse_shard(shard)
     except ValueError as err:
@@ -136,6 +137,8 @@ def progress(length: int):
               help="How many failing checks and slowest submissions to list.")
 def summary(results: Path, plot_path: Path | None, top: int) -> None:
     """Per-part means and pass rates, common failures, errors, timeouts, slowest submissions."""
+    from grader import gradebook
+    from grader.batch import read_documents
     documents = read_documents(results)
     stats = gradebook.summarize(documents, top)
     click.echo(gradebook.render(stats))
@@ -152,6 +155,8 @@ def summary(results: Path, plot_path: Path | None, top: int) -> None:
 @click.argument("parts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def merge(out: Path, parts: tuple[Path, ...]) -> None:
     """Join the JSON Lines files of shards into OUT, one document per submission."""
+    from grader import gradebook
+    from grader.batch import read_documents
     documents = gradebook.latest([doc for part in parts for doc in read_documents(part)])
     seeds = {doc.get("seed") for doc in documents}
     if len(seeds) > 1:

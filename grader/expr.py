@@ -34,23 +34,6 @@ def parse(text: str) -> list:
     return _tree(body, text)
 
 
-def functions(tree: list) -> set[str]:
-    """Names of the functions a tree calls."""
-    if tree[0] == "call":
-        return {tree[1]}.union(*(functions(a) for a in tree[2]))
-    if tree[0] == "item":
-        return functions(tree[1])
-    return set()
-
-
-def inputs(tree: list) -> set[str]:
-    if tree[0] == "input":
-        return {tree[1]}
-    if tree[0] == "call":
-        return set().union(*(inputs(a) for a in tree[2]))
-    return inputs(tree[1])
-
-
 def show(tree: list) -> str:
     """Back to text, for messages."""
     if tree[0] == "input":

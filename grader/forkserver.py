@@ -31,6 +31,9 @@ class ForkServer:
         self.cgroup: Cgroup | None = None
         self.keep: set[int] = set()
         self.starts = 0
+        # bubblewrap gives the server a private /tmp and /dev/shm that all its children share:
+        # emptied after each child, so nothing written there reaches the next student
+        self.private = ["/tmp", "/dev/shm"] if isolation == "bubblewrap" else []
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -79,7 +82,7 @@ class ForkServer:
         if self.proc is None:
             return None
         try:
-            self.sock.send(json.dumps({"op": "end", "wait": dying}).encode())
+            self.sock.send(json.dumps({"op": "end", "wait": dying, "wipe": self.private}).encode())
             reply = self._reply(REPLY_SECONDS)
         except OSError:
             reply = None

@@ -145,10 +145,6 @@ class Problem:
         self.references = references      # all equally right; the first is the primary
         self.generators = generators
 
-    @property
-    def auto_ids(self) -> list[str]:
-        return [p.id for p in self.spec.parts]
-
 
 def _import_file(path: Path, name: str) -> ModuleType:
     module_spec = importlib.util.spec_from_file_location(name, path)

@@ -270,3 +270,35 @@ def test_fake_score_on_stdout_does_not_reach_ours(arena):
     doc = json.loads(result.stdout)   # exactly one document: ours
     assert doc["submission"] == str(attacker) and len(doc["parts"]) == 14
     assert "PASSED all tests" in doc["output"]
+
+
+def test_nothing_passes_from_one_student_to_the_next(tmp_path, dis02, forkserver):
+    """Two submissions through one fork server, as in a batch: the first leaves files, module
+    state and a process behind; the second looks for them and would lose 1a if it found any."""
+    if forkserver.isolation != "bubblewrap":
+        pytest.skip("only bubblewrap gives the server a private /tmp to empty")
+    first = tmp_path / "first.py"
+    first.write_text(at_import("""
+        import builtins, os, subprocess, numpy
+        for folder in ("/tmp", "/dev/shm"):
+            try:
+                open(os.path.join(folder, "answers.txt"), "w").write("1.0")
+            except OSError:
+                pass
+        numpy.leaked = True
+        builtins.leaked = True
+        subprocess.Popen(["sleep", "1000"], start_new_session=True)
+        """))
+    second = tmp_path / "second.py"
+    second.write_text(after("""
+        import builtins, os, numpy
+        def dy_db2(x, W1, b1, W2, b2):
+            found = [f for f in ("/tmp/answers.txt", "/dev/shm/answers.txt") if os.path.exists(f)]
+            if found or getattr(numpy, "leaked", False) or getattr(builtins, "leaked", False):
+                return 0.0
+            return 1.0
+        """))
+    assert grade(first, dis02, 182, server=forkserver).score == 16
+    doc = grade(second, dis02, 182, server=forkserver)
+    assert failing(doc) == set(), doc.part("1a").checks[0].message
+    assert _child_processes(keep=forkserver.keep) == []
