@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-import nbformat
-
 KEEP_BODY_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 _MAGIC = re.compile(r"^(\s*)(%|!)")
 _ASSIGNED = re.compile(r"^(\s*)([\w.,\s]+?)\s*=\s*[%!]")
@@ -41,6 +39,7 @@ def strip_ipython(source: str) -> str | None:
 
 def code_units(text: str) -> list[dict]:
     """[{"name": "cell N", "source": ...}] for the code cells, numbered from 1 as Jupyter shows."""
+    import nbformat   # here: its import (jsonschema) costs more than grading a .py file
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as err:  # nbformat raises JSON, validation and version errors of many kinds
