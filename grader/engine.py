@@ -10,11 +10,8 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
-from grader import __version__, checks, expr, gradcheck
+from grader import __version__, checks, expr, gradcheck, sandbox
 from grader.cases import Case, generate
-from grader import sandbox
 from grader.runner import ChildFailure, ChildSession, Limits
 from grader.score import CheckResult, PartResult, ScoreDocument
 from grader.spec import Output, Part, Problem
