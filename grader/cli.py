@@ -6,6 +6,10 @@ import os
 import sys
 from pathlib import Path
 
+# The judge's arrays are tiny: BLAS threads would only spin. Set before NumPy is imported.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 import click
 
 from grader import sandbox

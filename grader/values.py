@@ -31,11 +31,14 @@ def _is_number(v) -> bool:
     return type(v) in (int, float)
 
 
+NUMBER_TYPES = {int, float}
+
+
 def _array(shape, data) -> np.ndarray:
     if not (isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape)):
         raise NotNumeric("a malformed array")
     if not isinstance(data, list) or len(data) != math.prod(shape) or len(data) > MAX_ELEMENTS \
-            or not all(_is_number(v) for v in data):
+            or not set(map(type, data)) <= NUMBER_TYPES:     # no bools, strings or lists
         raise NotNumeric("a malformed array")
     return np.array(data, dtype=np.float64).reshape(shape)
 
