@@ -1,8 +1,8 @@
 """Seeded inputs for Discussion 2 (see grader.cases for the generator protocol).
 
 Problem 1 and 2 cases cover hidden widths k = 1..7, x of both signs, y in {0, 1}; one family
-puts x just either side of every kink of its network (z1_j = +-delta, delta from 1e-7 to 1e-3),
-and one exactly on a kink (z1_j == 0.0 in floating point). Each case records how far its inputs may move, one at a time,
+puts x just either side of every kink of networks of widths 1, 3, 5, 7 (z1_j = +-delta, delta
+from 1e-7 to 1e-3), and one exactly on a kink (z1_j == 0.0 in floating point). Each case records how far its inputs may move, one at a time,
 before some z1_i changes sign, so finite differences never straddle a kink.
 """
 import numpy as np
@@ -20,8 +20,9 @@ def _smooth_radius(x, W1, b1):
     return float(np.min(np.abs(z1) / reach))
 
 
-def _network(rng, index):
-    k = 1 + index % MAX_WIDTH
+def _network(rng, index, family):
+    # near_kink visits every kink of its network: widths 1, 3, 5, 7 cover the range at half the cost
+    k = min(1 + 2 * index, MAX_WIDTH) if family == "near_kink" else 1 + index % MAX_WIDTH
     W1 = rng.normal(size=(k, 1))
     W1 += 0.2 * np.sign(W1)             # |W1_i| >= 0.2 keeps every kink -b1_i/W1_i at a finite x
     return W1, rng.normal(size=(k, 1)), rng.normal(size=(1, k)), float(rng.normal())
@@ -35,7 +36,7 @@ def _random_x(rng, index):
 def _relu_inputs(rng, family, index):
     """[(x, W1, b1, W2, b2, label)]: one network, and one x or (near_kink) an x just either
     side of each of its kinks."""
-    W1, b1, W2, b2 = _network(rng, index)
+    W1, b1, W2, b2 = _network(rng, index, family)
     if family == "random":
         return [(_random_x(rng, index), W1, b1, W2, b2, "")]
     if family == "at_kink":
