@@ -18,6 +18,7 @@ from grader.spec import Output, Part, Problem
 from grader.submission import BrokenSubmission, units
 
 FD_CASES = 4            # cases per finite-difference check
+ADVISORY_CASES = 2      # cases per check that is shown but not scored
 CONTAINS_CASES = 4      # cases per "the cache holds..." check
 
 
@@ -67,13 +68,13 @@ def output_checks(problem: Problem, output: Output, cases: list[Case],
         found.append(checks.gradient_vs_own(
             f"{expr.show(tree)} agrees with finite differences of your own {of_text}"
             + ("" if g.own_points else " (advisory, not scored)"),
-            tree, of_tree, g.wrt, safe, g.own_points, False))
+            tree, of_tree, g.wrt, safe if g.own_points else safe[:ADVISORY_CASES], g.own_points, False))
     if output.stationary:
         s = output.stationary
         found.append(checks.stationary_point(
             f"{expr.show(tree)} is a stationary point of your own {s.of}"
             + ("" if s.points else " (advisory, not scored)"),
-            tree, expr.parse(s.of), s.wrt, cases[:FD_CASES], s.points, False))
+            tree, expr.parse(s.of), s.wrt, cases[:FD_CASES if s.points else ADVISORY_CASES], s.points, False))
     return found
 
 
