@@ -10,6 +10,8 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from grader import __version__, checks, expr, gradcheck, sandbox
 from grader.cases import Case, generate
 from grader.runner import ChildFailure, ChildSession, Limits
@@ -168,18 +170,21 @@ def plan_for(problem: Problem, seed: int) -> Plan:
 
 def judge_parts(problem: Problem, session: ChildSession, seed: int) -> list[PartResult]:
     """Every auto part's checks, carried out through one session."""
-    budgets = problem.spec.budgets
     plan = plan_for(problem, seed)
     session.case_table = plan.case_table
     parts = []
-    for part in problem.spec.parts:
-        part_deadline = time.monotonic() + budgets.part
-        verdicts = [drive(c, session, part_deadline - time.monotonic()) for c in plan.checks[part.id]]
-        if session.load_failure:
-            parts.append(errored_part(part, session.load_failure))
-        else:
-            parts.append(score_part(part, verdicts))
+    with np.errstate(all="ignore"):   # students' infs and NaNs are verdicts, not warnings
+        for part in problem.spec.parts:
+            parts.append(_judge_part(problem, plan, part, session))
     return parts
+
+
+def _judge_part(problem: Problem, plan: Plan, part: Part, session: ChildSession) -> PartResult:
+    part_deadline = time.monotonic() + problem.spec.budgets.part
+    verdicts = [drive(c, session, part_deadline - time.monotonic()) for c in plan.checks[part.id]]
+    if session.load_failure:
+        return errored_part(part, session.load_failure)
+    return score_part(part, verdicts)
 
 
 def open_session(source_units: list[dict], problem: Problem, deadline: float,

@@ -35,6 +35,7 @@ def test_other_shapes_fail_naming_both():
     assert result.message == "wrong shape: expected a scalar, got shape (2,)"
 
 
+@np.errstate(all="ignore")   # as the engine judges
 def test_nan_and_inf():
     assert not compare(np.array(1.0), np.array(np.nan), 1e-6, 1e-9).passed
     assert not compare(np.array(1.0), np.array(np.inf), 1e-6, 1e-9).passed
