@@ -307,16 +307,39 @@ def serve(rfd: int, wfd: int) -> None:
         write_frame(wfd, {"nonce": request["nonce"], "results": results})
 
 
-def _my_children() -> list[int]:
-    mine = []
+def children_of(pid: int) -> list[int]:
+    found = []
     for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                if entry.isdigit() and int(f.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
-                    mine.append(int(entry))
-        except (OSError, IndexError, ValueError):
-            continue
-    return mine
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def kill_children(keep=frozenset()) -> int:
+    """SIGKILL and reap every child of ours but `keep`, until none is left (orphans come back to
+    a subreaper as they are freed). Used by the fork server and, through grader.sandbox, the judge."""
+    killed = 0
+    for _ in range(100):
+        orphans = [pid for pid in children_of(os.getpid()) if pid not in keep]
+        if not orphans:
+            break
+        for pid in orphans:
+            try:
+                os.kill(pid, 9)
+                killed += 1
+            except OSError:
+                pass
+        for pid in orphans:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+    return killed
 
 
 def _empty(folder: str) -> None:
@@ -374,20 +397,7 @@ def forkserver(control_fd: int) -> None:
                 if pid:
                     status = os.waitstatus_to_exitcode(raw)
                     break
-            for _ in range(100):
-                orphans = _my_children()
-                if not orphans:
-                    break
-                for pid in orphans:
-                    try:
-                        os.kill(pid, 9)
-                    except OSError:
-                        pass
-                for pid in orphans:
-                    try:
-                        os.waitpid(pid, 0)
-                    except ChildProcessError:
-                        pass
+            kill_children()
             for folder in command.get("wipe", []):   # what the child wrote, gone before the next
                 _empty(folder)
             control.send(_dumps({"status": status}).encode())

@@ -30,7 +30,6 @@ class ForkServer:
         self.sock: socket.socket | None = None
         self.cgroup: Cgroup | None = None
         self.keep: set[int] = set()
-        self.starts = 0
         # bubblewrap gives the server a private /tmp and /dev/shm that all its children share:
         # emptied after each child, so nothing written there reaches the next student
         self.private = ["/tmp", "/dev/shm"] if isolation == "bubblewrap" else []
@@ -47,7 +46,6 @@ class ForkServer:
         sandbox.started(self.proc.pid)
         theirs.close()
         self.sock = ours
-        self.starts += 1
         if self._reply(READY_SECONDS) is None:
             self.close()
             raise ChildFailure("the grader could not start its sandboxed worker")

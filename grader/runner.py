@@ -133,7 +133,6 @@ class ChildSession:
         self.running = False
         self.cgroup: Cgroup | None = None
         self.child_cases: str | None = None
-        self.starts = 0
 
     # -- process management --
     def start(self) -> None:
@@ -171,7 +170,6 @@ class ChildSession:
         self.out = os.fdopen(out_r, "rb", buffering=0)
         self.drain = threading.Thread(target=self._drain, args=(self.out,), daemon=True)
         self.drain.start()
-        self.starts += 1
         limits = {"memory_bytes": self.limits.memory_bytes, "file_bytes": self.limits.file_bytes,
                   "open_files": self.limits.open_files,
                   "cpu_seconds": max(1, int(self.deadline - time.monotonic()) + 1),

@@ -23,7 +23,6 @@ import atexit
 import ctypes
 import os
 import shutil
-import signal
 import stat
 import sys
 import sysconfig
@@ -33,6 +32,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy
+
+from grader.child import kill_children
 
 MODES = ("bubblewrap", "user", "process")
 NOBODY = 65534
@@ -254,20 +255,6 @@ def become_subreaper() -> bool:
         return False
 
 
-def _children_of(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                if int(fields[1]) == pid:
-                    found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
-
-
 _started: set[int] = set()
 
 
@@ -284,20 +271,4 @@ def reap_orphans() -> int:
     """Kill and reap every process that reparented to us, until none is left. Returns how many."""
     if not os.path.isdir("/proc"):
         return 0
-    killed = 0
-    for _ in range(100):
-        orphans = [pid for pid in _children_of(os.getpid()) if pid not in _started]
-        if not orphans:
-            break
-        for pid in orphans:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except ProcessLookupError:
-                pass
-        for pid in orphans:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-    return killed
+    return kill_children(keep=_started)
