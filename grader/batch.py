@@ -46,7 +46,7 @@ def _students(root: Path) -> dict[str, list[dict]]:
     return found
 
 
-def _pick(folder: Path) -> tuple[Path | None, str]:
+def pick_file(folder: Path) -> tuple[Path | None, str]:
     """The one submission file in a student's folder (searched below it too)."""
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in SUFFIXES
                    and not any(part.startswith(".") for part in p.relative_to(folder).parts)
@@ -68,7 +68,7 @@ def discover(root: Path) -> list[Found]:
         if entry.is_file() and entry.suffix in SUFFIXES:
             found.append(Found(entry.name, entry))
         elif entry.is_dir():
-            path, problem = _pick(entry)
+            path, problem = pick_file(entry)
             found.append(Found(entry.name, path, problem, students.get(entry.name, [])))
     return found
 

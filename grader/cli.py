@@ -171,6 +171,52 @@ def merge(out: Path, parts: tuple[Path, ...]) -> None:
     click.echo(f"wrote {len(documents)} documents to {out}", err=True)
 
 
+@cli.group()
+def gradescope() -> None:
+    """A Gradescope autograder: build its zip, or run it as Gradescope does."""
+
+
+@gradescope.command("build")
+@click.argument("zip_path", metavar="ZIP", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--problem", default=specs.DEFAULT_PROBLEM, show_default=True, help="A problem set under problems/.")
+@click.option("--hidden-visibility", type=click.Choice(["after_due_date", "after_published", "visible"]),
+              default="after_due_date", show_default=True,
+              help="When students see the parts graded by hidden randomized checks (their scores and "
+                   "details); public checks are always shown in the summary.")
+@click.option("--submission-name", help="The file to grade when an upload holds several (say dis02.ipynb).")
+def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submission_name: str | None) -> None:
+    """Write a Gradescope autograder ZIP (setup.sh, run_autograder, grader as a wheel)."""
+    from grader.gradescope import Config
+    from grader.gradescope_build import build
+    from grader.packaging import PackagingError
+    if not (specs.PROBLEMS_ROOT / problem / "spec.toml").is_file():
+        raise click.UsageError(f"no problem set named {problem!r} under {specs.PROBLEMS_ROOT}")
+    load_problem(problem)
+    config = Config(problem=problem, hidden_visibility=hidden_visibility, submission_name=submission_name)
+    try:
+        build(zip_path, config)
+    except (PackagingError, OSError) as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"wrote {zip_path}", err=True)
+
+
+@gradescope.command("run")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("/autograder"),
+              show_default=True, help="Gradescope's folder: submission/, submission_metadata.json, results/.")
+@isolation_option
+def gradescope_run(root: Path, isolation: str) -> None:
+    """Grade ROOT/submission and write ROOT/results/results.json, as run_autograder does."""
+    from pydantic import ValidationError
+    from grader import gradescope as gs
+    if not root.is_dir():
+        raise click.UsageError(f"no such folder: {root}")
+    try:
+        results = gs.run(root, None if isolation == "auto" else isolation_mode(isolation))
+    except (specs.SpecError, ValidationError, ValueError) as err:
+        raise click.ClickException(f"the autograder is misconfigured: {err}") from None
+    click.echo(f"wrote {root / 'results' / 'results.json'}: {results.score:g} points", err=True)
+
+
 def main() -> None:
     try:
         cli(prog_name="grader")

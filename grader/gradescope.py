@@ -1,0 +1,211 @@
+"""Gradescope: grading /autograder/submission into /autograder/results/results.json.
+
+Gradescope runs `run_autograder` as root. The student's code runs in grader's sandbox like
+anywhere else; this module only picks the file, derives the student's seed, and writes the
+results itself, once, atomically, after the student's code has finished and been killed.
+Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import tempfile
+import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from grader import render
+from grader.batch import pick_file
+from grader.cases import DEFAULT_SEED
+from grader.score import PartResult, ScoreDocument
+
+Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
+CONFIG_NAME = "grader_gradescope.json"
+
+
+class GradescopeTest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    number: str
+    score: float
+    max_score: float
+    status: Literal["passed", "failed"]
+    output: str = ""
+    output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+    tags: list[str] = Field(default_factory=list)
+    visibility: Visibility = "visible"
+    extra_data: dict = Field(default_factory=dict)
+
+
+class GradescopeResults(BaseModel):
+    """results.json, the fields grader writes (Gradescope's spec lists them all as optional)."""
+    model_config = ConfigDict(extra="forbid")
+    score: float
+    execution_time: float
+    output: str
+    output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+    visibility: Visibility = "visible"
+    stdout_visibility: Visibility = "hidden"
+    tests: list[GradescopeTest]
+    extra_data: dict = Field(default_factory=dict)
+
+
+class Config(BaseModel):
+    """grader_gradescope.json in the autograder zip (written by `grader gradescope build`)."""
+    model_config = ConfigDict(extra="forbid")
+    problem: str = "dis02"
+    # when students see a part whose checks include hidden randomized ones; public checks
+    # are summarised in the always-visible top-level output
+    hidden_visibility: Literal["after_due_date", "after_published", "visible"] = "after_due_date"
+    submission_name: str | None = None      # the file to grade when the upload holds several
+    isolation: str = "auto"
+
+
+def load_config(path: Path) -> Config:
+    if not path.is_file():
+        return Config()
+    return Config.model_validate(json.loads(path.read_text()))
+
+
+def seed_for(metadata: dict) -> int | None:
+    """A seed fixed by the assignment and the submitters, so a regrade reproduces the score."""
+    assignment = metadata.get("assignment") if isinstance(metadata.get("assignment"), dict) else {}
+    users = metadata.get("users") if isinstance(metadata.get("users"), list) else []
+    ids = sorted(str(u["id"]) for u in users if isinstance(u, dict) and u.get("id") is not None)
+    if assignment.get("id") is None or not ids:
+        return None
+    digest = hashlib.sha256(f"{assignment['id']}:{','.join(ids)}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 1_000_000_007
+
+
+def read_metadata(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def pick(folder: Path, preferred: str | None) -> tuple[Path | None, str]:
+    """The file to grade: the one the assignment names if it is there, else the only .py or
+    .ipynb in the upload (searched below it, hidden folders and checkpoints skipped)."""
+    if not folder.is_dir():
+        return None, f"there is no submission folder ({folder})"
+    if preferred:
+        named = sorted(p for p in folder.rglob(preferred) if p.is_file())
+        if len(named) == 1:
+            return named[0], ""
+    path, problem = pick_file(folder)
+    if path is None and preferred:
+        problem += f" (name it {preferred})"
+    return path, problem
+
+
+def protect(root: Path) -> None:
+    """Keep the reference and the results out of reach of an unprivileged child (the fallback
+    when bubblewrap cannot run): only root may enter these folders."""
+    if os.geteuid() != 0:
+        return
+    from grader.spec import PROBLEMS_ROOT
+    folders = [root / "source", root / "results"]
+    if "site-packages" in PROBLEMS_ROOT.parts:   # installed from the wheel, not a checkout
+        folders.append(PROBLEMS_ROOT)
+    for folder in folders:
+        if folder.is_dir():
+            os.chmod(folder, stat.S_IRWXU)
+
+
+def _check_lines(part: PartResult, public_only: bool) -> list[str]:
+    lines = []
+    for check in part.checks:
+        if public_only and check.hidden:
+            continue
+        lines.append(f"  [{'ok' if check.passed else 'x '}] {render.clean(check.name)}")
+        if not check.passed and check.message:
+            lines += ["      " + line for line in render.clean(check.message).splitlines()[:40]]
+        lines += [f"      note: {render.clean(n)}" for n in check.notes]
+    return lines
+
+
+def part_test(part: PartResult, config: Config) -> GradescopeTest:
+    has_hidden = any(c.hidden for c in part.checks)
+    return GradescopeTest(
+        name=f"{part.id}: {part.title}", number=part.id, score=part.score or 0.0,
+        max_score=part.max_score, status="passed" if part.status == "passed" else "failed",
+        output="\n".join([f"{part.status}: {part.score or 0:g} / {part.max_score:g}"]
+                         + _check_lines(part, public_only=False)),
+        visibility=config.hidden_visibility if has_hidden else "visible", tags=[part.status])
+
+
+def summary(doc: ScoreDocument, config: Config, seed_note: str) -> str:
+    """The top-level output: always visible, so only public checks' details."""
+    out = [f"Graded {doc.submission} ({seed_note})."]
+    out += [f"While loading your code: {render.clean(m)}" for m in doc.load_messages]
+    if config.hidden_visibility != "visible":
+        when = config.hidden_visibility.replace("_", " ")
+        out.append(f"Each part's score and the details of its randomized checks are shown {when}. "
+                   "Public checks:")
+    for part in doc.parts:
+        if part.status == "manual":
+            continue
+        lines = _check_lines(part, public_only=config.hidden_visibility != "visible")
+        if lines:
+            out += [f"{part.id}: {part.title}"] + lines
+    manual = [p.id for p in doc.parts if p.status == "manual"]
+    if manual:
+        out.append(f"Graded by hand, not here: {', '.join(manual)}.")
+    return "\n".join(out)
+
+
+def results_for(doc: ScoreDocument, config: Config, seed_note: str, started: float) -> GradescopeResults:
+    tests = [part_test(p, config) for p in doc.parts if p.status != "manual"]
+    return GradescopeResults(score=doc.score, execution_time=round(time.monotonic() - started, 3),
+                             output=summary(doc, config, seed_note), tests=tests,
+                             extra_data={"seed": doc.seed, "isolation": doc.isolation,
+                                         "grader_version": doc.grader_version})
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Whatever was at `path` (a student may have put a results.json there) is replaced whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as sink:
+        sink.write(text)
+        sink.flush()
+        os.fsync(sink.fileno())
+    os.replace(temporary, path)
+
+
+def run(root: Path, isolation: str | None = None) -> GradescopeResults:
+    """Grade root/submission and write root/results/results.json; returns what was written."""
+    from grader import engine, sandbox, spec
+    started = time.monotonic()
+    config = load_config(root / "source" / CONFIG_NAME)
+    problem = spec.load(config.problem)
+    seed = seed_for(read_metadata(root / "submission_metadata.json"))
+    seed_note = (f"seed {seed}, fixed by this assignment and its submitters" if seed is not None
+                 else f"seed {DEFAULT_SEED}: no submitters in submission_metadata.json")
+    seed = DEFAULT_SEED if seed is None else seed
+    mode, _ = sandbox.choose(isolation or config.isolation)
+    protect(root)
+    path, why = pick(root / "submission", config.submission_name)
+    if path is None:
+        doc = engine.unreadable(problem, seed, "submission", why, mode)
+    else:
+        doc = engine.grade(path, problem, seed, str(path.relative_to(root / "submission")), mode)
+    # the child and all it started are gone by now: nothing can overwrite what we write
+    results = results_for(doc, config, seed_note, started)
+    write_atomically(root / "results" / "results.json", results.model_dump_json(indent=2))
+    return results
+
+
+def validate(text: str) -> GradescopeResults:
+    """Parse a results.json (for tests and for checking a zip before upload)."""
+    try:
+        return GradescopeResults.model_validate_json(text)
+    except ValidationError as err:
+        raise ValueError(str(err)) from None
