@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }; } || \
 		echo "note: bubblewrap is not installed; student code will run with weaker isolation"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,otter]'
 	touch $(STAMP)
 
 demo: setup
@@ -31,6 +31,7 @@ bench: setup
 	$(PY) benchmarks/isolation_cost.py
 	$(PY) benchmarks/batch_speed.py
 	$(PY) benchmarks/seed_sweep.py
+	$(PY) benchmarks/platforms.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -217,6 +217,26 @@ def gradescope_run(root: Path, isolation: str) -> None:
     click.echo(f"wrote {root / 'results' / 'results.json'}: {results.score:g} points", err=True)
 
 
+@cli.group()
+def otter() -> None:
+    """An Otter-Grader assignment scored by grader (needs pip install 'grader[otter]')."""
+
+
+@otter.command("build")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@problem_option
+def otter_build(folder: Path, problem: str) -> None:
+    """Write FOLDER: the student notebook, tests/ and autograder.zip, questions q<part>."""
+    from grader.otter.build import OtterUnavailable, build
+    from grader.packaging import PackagingError
+    try:
+        made = build(load_problem(problem), folder)
+    except (OtterUnavailable, PackagingError, OSError) as err:
+        raise click.ClickException(str(err)) from None
+    for path in made:
+        click.echo(f"wrote {path}", err=True)
+
+
 def main() -> None:
     try:
         cli(prog_name="grader")
