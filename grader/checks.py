@@ -41,12 +41,7 @@ class Check:
 
 
 class Calls(list):
-    """A request that is the same for every submission: its JSON is made once and kept."""
-
-    def json(self) -> str:
-        if not hasattr(self, "_json"):
-            self._json = json.dumps(self)
-        return self._json
+    """A request that is the same for every submission; the runner keeps its wire form on it."""
 
 
 def calls_for(tree: list, cases: list[Case], mode: str = "value") -> Calls:

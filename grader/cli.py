@@ -183,7 +183,7 @@ def gradescope() -> None:
               default="after_due_date", show_default=True,
               help="When students see the parts graded by hidden randomized checks (their scores and "
                    "details); public checks are always shown in the summary.")
-@click.option("--submission-name", help="The file to grade when an upload holds several (say dis02.ipynb).")
+@click.option("--submission-name", help="The file to grade when an upload holds several (say homework.ipynb).")
 def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submission_name: str | None) -> None:
     """Write a Gradescope autograder ZIP (setup.sh, run_autograder, grader as a wheel)."""
     from grader.gradescope import Config

@@ -22,6 +22,7 @@ from grader import render
 from grader.batch import pick_file
 from grader.cases import DEFAULT_SEED
 from grader.score import PartResult, ScoreDocument
+from grader.spec import DEFAULT_PROBLEM
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 CONFIG_NAME = "grader_gradescope.json"
@@ -57,7 +58,7 @@ class GradescopeResults(BaseModel):
 class Config(BaseModel):
     """grader_gradescope.json in the autograder zip (written by `grader gradescope build`)."""
     model_config = ConfigDict(extra="forbid")
-    problem: str = "dis02"
+    problem: str = DEFAULT_PROBLEM
     # when students see a part whose checks include hidden randomized ones; public checks
     # are summarised in the always-visible top-level output
     hidden_visibility: Literal["after_due_date", "after_published", "visible"] = "after_due_date"

@@ -35,6 +35,21 @@ class Limits:
     open_files: int = 256
 
 
+def wire(items: list[dict]) -> str:
+    """A request's body, '"exprs": [...], "items": [{"e", "c", "w"?, "l"?}]': each distinct
+    expression once, each item naming it by index (see child.run_item)."""
+    index: dict[str, int] = {}
+    compact = []
+    for item in items:
+        entry = {"e": index.setdefault(json.dumps(item["expr"]), len(index)), "c": item["case"]}
+        if "with" in item:
+            entry["w"] = item["with"]
+        if item.get("mode") == "leaves":
+            entry["l"] = 1
+        compact.append(entry)
+    return f'"exprs": [{", ".join(index)}], "items": {json.dumps(compact)}'
+
+
 class ChildFailure(Exception):
     """The child could not answer: the message says what happened, for the student."""
 
@@ -290,8 +305,10 @@ class ChildSession:
         self.ensure_loaded()
         deadline = min(self.deadline, time.monotonic() + seconds)
         nonce = secrets.token_hex(8)
-        listed = items.json() if hasattr(items, "json") else json.dumps(items)   # checks.Calls: made once
-        request = f'{{"nonce": "{nonce}", "items": {listed}}}'
+        body = getattr(items, "wire", None) or wire(items)
+        if isinstance(items, list) and type(items) is not list:
+            items.wire = body     # a checks.Calls, asked for again by the next submission
+        request = f'{{"nonce": "{nonce}", {body}}}'
         if self.child_cases is not self.case_table:     # the judge moved on to another seed
             request = request[:-1] + f', "cases": {self.case_table}}}'
             self.child_cases = self.case_table

@@ -94,3 +94,14 @@ def test_float_of_a_matrix_under_numpy2_gets_a_plain_explanation(grade_source):
     doc = grade_source(source)
     assert "1y" in failing(doc)
     assert "NumPy 2 no longer converts an array of shape (1, 1)" in doc.part("1y").checks[0].message
+
+
+def test_a_backward_that_empties_its_cache_is_graded_as_it_behaves(grade_source):
+    # The child shares one call of backward(forward(...)) among the five gradients of a case;
+    # the cache that 2d inspects and the J of 2a come from a forward call backward never saw.
+    consuming = sabotage("backward", "cache = cache; taken = dict(cache); cache.clear(); cache = taken")
+    assert failing(grade_source(consuming)) == set()
+    # a backward whose answers drift with each call it gets is caught, not memoized away
+    drifting = sabotage("backward", "global _calls; _calls = globals().get('_calls', 0) + 1\n"
+                                    "    cache = dict(cache, y_hat=cache['y_hat'] + (_calls > 50))")
+    assert "2b" in failing(grade_source(drifting)) or "2c" in failing(grade_source(drifting))

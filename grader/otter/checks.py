@@ -11,6 +11,9 @@ import re
 import tempfile
 from pathlib import Path
 
+from grader.cases import DEFAULT_SEED
+from grader.spec import DEFAULT_PROBLEM
+
 # lines that only make sense in Otter's kernel: Otter itself and its check calls
 _OTTER_LINE = re.compile(r"^\s*(import otter\b|from otter\b|\w+\s*=\s*otter\.Notebook\(|\w+\.(check|check_all|export)\()")
 _graded: dict[tuple[str, str], object] = {}
@@ -40,7 +43,7 @@ def graded(env: dict, problem: str, seed: int):
     return _graded[key]
 
 
-def check_part(part_id: str, env: dict, problem: str = "dis02", seed: int = 182) -> None:
+def check_part(part_id: str, env: dict, problem: str = DEFAULT_PROBLEM, seed: int = DEFAULT_SEED) -> None:
     """Raise AssertionError with grader's feedback unless the part passed."""
     part = graded(env, problem, seed).part(part_id)
     if part.status == "passed":

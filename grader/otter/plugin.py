@@ -22,7 +22,7 @@ class GraderPlugin(AbstractOtterPlugin):
         from grader import spec
         from grader.engine import grade
         from grader.gradescope import seed_for
-        problem = spec.load(self.plugin_config.get("problem", "dis02"))
+        problem = spec.load(self.plugin_config.get("problem", spec.DEFAULT_PROBLEM))
         seed = seed_for(self.submission_metadata or {})
         self.seed = DEFAULT_SEED if seed is None else seed
         path = Path(self.submission_path)
