@@ -43,6 +43,12 @@ def _fd_safe(cases: list[Case], wrt: str) -> list[Case]:
     return safe[:FD_CASES]
 
 
+def _largest(cases: list[Case], count: int) -> list[Case]:
+    """The cases with the most numbers in their inputs: few cases, but the richest (the widest
+    network has the best chance of showing every kind of entry)."""
+    return sorted(cases, key=lambda c: -sum(np.size(v) for v in c.inputs.values()))[:count]
+
+
 def output_checks(problem: Problem, output: Output, cases: list[Case],
                   about: dict[str, str]) -> list[checks.Check]:
     tree = expr.parse(output.student)
@@ -70,7 +76,7 @@ def output_checks(problem: Problem, output: Output, cases: list[Case],
         found.append(checks.gradient_vs_own(
             f"{expr.show(tree)} agrees with finite differences of your own {of_text}"
             + ("" if g.own_points else " (advisory, not scored)"),
-            tree, of_tree, g.wrt, safe if g.own_points else safe[:ADVISORY_CASES], g.own_points, False))
+            tree, of_tree, g.wrt, safe if g.own_points else _largest(safe, ADVISORY_CASES), g.own_points, False))
     if output.stationary:
         s = output.stationary
         found.append(checks.stationary_point(
