@@ -57,7 +57,7 @@ def _reference_gap(panel, kinks: list[float]) -> tuple[float, float] | None:
     return (float(gaps[worst]), float(panel.xs[away][worst])) if gaps[worst] > SAME_RTOL * scale else None
 
 
-def draw_panel(ax, panel, setup, name_in_legend: bool = True) -> None:
+def draw_panel(ax, panel, setup, loading: list[str], name_in_legend: bool = True) -> None:
     kinks = [k for k, _ in setup.kinks]
     xs = panel.xs
     scale = float(np.nanmax(np.abs(panel.student))) if panel.drawn else 1.0
@@ -67,10 +67,10 @@ def draw_panel(ax, panel, setup, name_in_legend: bool = True) -> None:
                     solid_capstyle="butt", label="reference" if i == 0 else None, zorder=1)
         ax.plot(xs[mask], panel.student[mask], color=STUDENT, lw=2,
                 label=(f"yours: {panel.name}" if name_in_legend else "yours") if i == 0 else None, zorder=3)
-    notes = list(panel.problems)
+    notes = list(panel.problems) + ([f"while loading: {m}" for m in loading[:1]] if not panel.drawn else [])
     gap = _reference_gap(panel, kinks)
     if gap:
-        notes.append(f"differs from the reference by up to {gap[0]:.3g} (at x = {gap[1]:.3g})")
+        notes.append(f"differs from the reference by up to {gap[0]:.3g} (at {setup.variable} = {gap[1]:.3g})")
     notes = "\n".join(textwrap.fill(n, 75) for n in notes[:3])
     ax.set_ylim(*_limits(panel, notes.count("\n") + 1 if notes and panel.drawn else 0))
     ax.set_xlim(*setup.span)
@@ -82,7 +82,7 @@ def draw_panel(ax, panel, setup, name_in_legend: bool = True) -> None:
             shape = panel.student_shape
             said = _kink(ax, shape.kinks[i], shape.pieces[i], shape.pieces[i + 1], scale)
         left = kink > middle     # the label goes on the roomier side of the line
-        ax.annotate(f"x = {kink:.4g}" + (f": {said}" if said else ""), (kink, 1.0),
+        ax.annotate(f"{setup.variable} = {kink:.4g}" + (f": {said}" if said else ""), (kink, 1.0),
                     xycoords=("data", "axes fraction"), xytext=(-4 if left else 4, -12),
                     textcoords="offset points", ha="right" if left else "left", fontsize=8.5,
                     color=STUDENT if said else KINK, fontweight="bold" if said else "normal")
@@ -129,7 +129,7 @@ def _slope(ax, piece, scale: float, span: tuple[float, float]) -> None:
     else:
         text, y = "not a straight line", None
     rising = 0 if piece.straight and abs(piece.slope) <= 1e-9 * max(1.0, scale) else np.sign(piece.slope)
-    ax.annotate(text, (mid, y if y is not None else 0.5), xycoords=("data", "data" if y is not None else "axes fraction"),
+    ax.annotate(text, (mid, y if y is not None else 0.84), xycoords=("data", "data" if y is not None else "axes fraction"),
                 xytext=(-8 * rising, 9), textcoords="offset points", fontsize=8.5, color=STUDENT, zorder=6,
                 ha={1: "right", -1: "left"}.get(rising, "center"),
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
@@ -148,7 +148,7 @@ def draw(result, out: Path, stem: str, submission: str) -> list[Path]:
     rows = -(-count // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(6.2 * columns, 4.3 * rows + 0.9), squeeze=False)
     for ax, p in zip(axes.flat, result.panels):
-        draw_panel(ax, p, result.setup, name_in_legend=False)
+        draw_panel(ax, p, result.setup, result.load_messages, name_in_legend=False)
         ax.set_title(f"{p.label}   (yours: {p.name})", fontsize=12)
     for ax in list(axes.flat)[count:]:
         ax.set_visible(False)
@@ -158,7 +158,7 @@ def draw(result, out: Path, stem: str, submission: str) -> list[Path]:
     files.append(_save(fig, out / f"{stem}.png"))
     for p in result.panels:
         fig, ax = plt.subplots(figsize=(7.5, 5.6))
-        draw_panel(ax, p, result.setup)
+        draw_panel(ax, p, result.setup, result.load_messages)
         ax.set_title(f"{p.label}   ({submission})\n{_heading(result)}", fontsize=9)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8)
         fig.tight_layout()

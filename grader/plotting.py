@@ -28,6 +28,7 @@ GRID = 241                # evenly spaced points, plus each kink and two points 
 BESIDE = 1e-6             # how far beside a kink, relative to max(1, |kink|)
 STRAIGHT_RTOL = 1e-7      # a piece is straight when a line fits it this closely
 MAX_PROBLEM_CHARS = 300
+MAX_DRAWN = 1e12          # bigger numbers are reported, not drawn (no axis could show the rest)
 
 
 class PlotError(Exception):
@@ -114,10 +115,15 @@ def plot_setup(problem: specs.Problem, key: str, seed: int, unit: int | None) ->
         known = ", ".join(sorted(sets)) or "none"
         raise PlotError(f"problem {problem.spec.name} has no plot set {key!r} (it has: {known})")
     plot_set = sets[key]
-    module = specs._import_file(problem.folder / "plots.py", f"_grader_problem_{problem.folder.name}_plots")
+    source = problem.folder / "plots.py"
+    if not source.exists():
+        raise PlotError(f"{problem.folder} has no plots.py, which [plots.{key}] in spec.toml needs")
+    setup = getattr(specs._import_file(source, f"_grader_problem_{problem.folder.name}_plots"), plot_set.setup, None)
+    if not callable(setup):
+        raise PlotError(f"{source} has no function {plot_set.setup!r} (plot set {key!r})")
     try:
-        return plot_set, getattr(module, plot_set.setup)(seed, unit)
-    except ValueError as err:
+        return plot_set, setup(seed, unit)
+    except ValueError as err:   # a unit the network does not have
         raise PlotError(str(err)) from None
 
 
@@ -134,14 +140,15 @@ def pick(value: np.ndarray, per_unit: bool, unit: int, units: int | None) -> flo
     """The drawn number: a scalar, or entry `unit` of a value with one entry per unit (any shape
     that differs from the contract's only by size-1 dimensions)."""
     flat = np.ravel(value)
+    got = "a scalar" if value.ndim == 0 else f"{flat.size} numbers (shape {value.shape})"
     if not per_unit:
         if flat.size != 1:
-            raise NotNumeric(f"returned {flat.size} numbers (shape {value.shape}), not a scalar")
+            raise NotNumeric(f"returned {got}, not a scalar")
         return float(flat[0])
     if units is not None and flat.size != units:
-        raise NotNumeric(f"returned {flat.size} numbers (shape {value.shape}); expected {units}, one per unit")
+        raise NotNumeric(f"returned {got}; expected {units} numbers, one per unit")
     if unit >= flat.size:
-        raise NotNumeric(f"returned {flat.size} numbers (shape {value.shape}), no entry {unit}")
+        raise NotNumeric(f"returned {got}, no entry {unit}")
     return float(flat[unit])
 
 
@@ -166,10 +173,17 @@ def student_curve(session: ChildSession, panel: specs.PlotPanel, setup: Setup, x
     for message, where in failures.items():
         missing = isinstance(raws[0], dict) and raws[0].get("t") == "missing"
         count = "" if missing else " (at every point)" if len(where) == len(xs) else \
-            f" (at {len(where)} of {len(xs)} points, from x = {where[0]:.4g})"
+            f" (at {len(where)} of {len(xs)} points, from {setup.variable} = {where[0]:.4g})"
         problems.append(f"{expr.show(tree)}: {message}{count}")
-    if not problems and not np.all(np.isfinite(ys)):
-        problems.append(f"{expr.show(tree)} returned inf or nan at {int(np.sum(~np.isfinite(ys)))} points")
+    numbers = np.isfinite(ys) | np.isin(xs, [float(x) for v in failures.values() for x in v])
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(ys) > MAX_DRAWN
+    if (~numbers).any():
+        problems.append(f"{expr.show(tree)}: returned inf or nan at {int(np.sum(~numbers))} points")
+    if huge.any():
+        problems.append(f"{expr.show(tree)}: returned numbers beyond {MAX_DRAWN:g} at {int(huge.sum())} points, "
+                        "not drawn")
+        ys[huge] = np.nan
     return ys, problems
 
 
@@ -196,6 +210,11 @@ def _line(x: np.ndarray, y: np.ndarray) -> Piece:
 
 def measure(xs: np.ndarray, ys: np.ndarray, kinks: list[float]) -> Shape:
     """Straight pieces between the kinks, and at each kink the two one-sided limits and the value."""
+    with np.errstate(all="ignore"):
+        return _measure(xs, ys, kinks)
+
+
+def _measure(xs: np.ndarray, ys: np.ndarray, kinks: list[float]) -> Shape:
     edges = [-np.inf, *sorted(kinks), np.inf]
     finite = np.isfinite(ys)
     pieces: list[Piece | None] = []
@@ -264,9 +283,12 @@ def make(path: Path, problem: specs.Problem, key: str, out: Path, seed: int, uni
     except ImportError:
         raise PlotError("grader plot needs matplotlib: pip install 'grader[plot]'") from None
     plot_set, setup = plot_setup(problem, key, seed, unit)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PlotError(f"cannot make the folder {out}: {err.strerror}") from None
     panels, load_messages = evaluate(path, problem, plot_set, setup, isolation)
     result = PlotResult(plot_set.title, setup, panels, [], load_messages)
-    out.mkdir(parents=True, exist_ok=True)
     result.files = drawing.draw(result, out, plot_set.file, path.name)
     return result
 
@@ -283,16 +305,16 @@ def _plain(text: str) -> str:
     return text.replace("$", "").replace("{", "").replace("}", "").replace("\\", "")
 
 
-def _reading(shape: Shape, scale: float) -> list[str]:
+def _reading(shape: Shape, scale: float, var: str) -> list[str]:
     lines = []
     for piece in shape.pieces:
         if piece is not None:
             what = f"slope {number(piece.slope, scale)}" if piece.straight else "not a straight line"
-            lines.append(f"x from {piece.lo:.3g} to {piece.hi:.3g}: {what}")
+            lines.append(f"{var} from {piece.lo:.3g} to {piece.hi:.3g}: {what}")
     for kink in shape.kinks:
         jump = "unknown" if kink.jump is None else number(kink.jump, scale, sign=True)
         at = "none" if kink.at is None else number(kink.at, scale)
-        lines.append(f"at x = {kink.x:.4g}: jump {jump}, value there {at}")
+        lines.append(f"at {var} = {kink.x:.4g}: jump {jump}, value there {at}")
     return lines
 
 
@@ -300,12 +322,12 @@ def summary(result: PlotResult) -> str:
     """What the PNGs show, as text: each panel's slopes, jumps and problems, then the files."""
     from grader.render import clean
     setup = result.setup
-    lines = [result.title, _plain(setup.about), _plain(setup.unit_about)]
+    lines = [result.title] + [_plain(t) for t in (setup.about, setup.unit_about) if t]
     lines += [f"loading: {clean(m)}" for m in result.load_messages]
     for panel in result.panels:
         lines.append(f"\n{expr.show(expr.parse(panel.expression))}" + ("" if panel.drawn else ": not drawn"))
         scale = float(np.nanmax(np.abs(panel.student))) if panel.drawn else 1.0
-        lines += [f"  {line}" for line in (_reading(panel.student_shape, scale) if panel.drawn else [])]
+        lines += [f"  {line}" for line in (_reading(panel.student_shape, scale, setup.variable) if panel.drawn else [])]
         lines += [f"  problem: {clean(p)}" for p in panel.problems]
     lines.append("\nwrote " + ", ".join(str(f) for f in result.files))
     return "\n".join(lines)

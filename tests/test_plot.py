@@ -149,6 +149,37 @@ def test_crashing_and_missing_functions_cost_only_their_panels(tmp_path, problem
     assert np.all(np.isnan(db1.student[db1.xs < 0])) and np.all(np.isfinite(db1.student[db1.xs >= 0]))
 
 
+WEIRD = ALICE.read_text().replace(
+    "    return 1.0 ", "    return 'one' #").replace(
+    "    return hidden.T ", "    return hidden @ hidden.T ").replace(
+    "    return W2.T * active ", "    return W2.T * active * 1e308 * x * x ").replace(
+    "    return W2.T * gate * x ", "    return W2.T * gate * x if x < 1.7 else float(x) ")
+
+
+def test_odd_values_are_reported_and_the_rest_drawn(tmp_path, problem):
+    path = tmp_path / "weird.py"
+    path.write_text(WEIRD)
+    result = plotting.make(path, problem, "1", tmp_path / "out", 182, None, sandbox.strongest())
+    _valid_pngs(tmp_path / "out")
+    panels = {p.name: p for p in result.panels}
+    assert "returned a str, not a number" in panels["dy_db2"].problems[0] and not panels["dy_db2"].drawn
+    assert "returned 9 numbers (shape (3, 3)); expected 3 numbers" in panels["dy_dW2"].problems[0]
+    db1 = panels["dy_db1"]           # overflow to inf where x is far from 0, 1e308 x^2 elsewhere
+    assert any("inf or nan" in p for p in db1.problems) and any("beyond 1e+12" in p for p in db1.problems)
+    dW1 = panels["dy_dW1"]
+    assert "returned a scalar; expected 3 numbers" in dW1.problems[0]
+    assert np.all(np.isnan(dW1.student[dW1.xs >= 1.7])) and np.all(np.isfinite(dW1.student[dW1.xs < 1.7]))
+
+
+def test_a_file_that_does_not_load_says_why(tmp_path):
+    path = tmp_path / "syntax.py"
+    path.write_text("def dy_db2(x, W1, b1, W2, b2)\n    return 1\n")
+    result = run_cli("plot", "1", path, "--out", tmp_path / "out")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "SyntaxError" in result.stdout and result.stdout.count("not drawn") == 4
+    _valid_pngs(tmp_path / "out")
+
+
 def test_without_a_reference_only_the_students_curves(tmp_path):
     kit = tmp_path / "dis02"
     shutil.copytree(ROOT / "problems" / "dis02", kit, ignore=shutil.ignore_patterns("reference.py", "__pycache__"))
