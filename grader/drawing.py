@@ -88,7 +88,7 @@ def draw_panel(ax, panel, setup, loading: list[str], name_in_legend: bool = True
                     color=STUDENT if said else KINK, fontweight="bold" if said else "normal")
     if panel.drawn:
         for piece in panel.student_shape.pieces:
-            _slope(ax, piece, scale, setup.span)
+            _slope(ax, piece, scale)
     if notes:
         ax.text(0.5, 0.5 if not panel.drawn else 0.03, notes, transform=ax.transAxes, ha="center",
                 va="center" if not panel.drawn else "bottom", fontsize=7.5, color=NOTE, parse_math=False,
@@ -120,7 +120,8 @@ def _kink(ax, reading, before, after, scale: float) -> str:
     return "no jump, no kink" if before.straight and after.straight else "no jump"
 
 
-def _slope(ax, piece, scale: float, span: tuple[float, float]) -> None:
+def _slope(ax, piece, scale: float) -> None:
+    """Above the piece's middle, shifted off a sloping line."""
     if piece is None:
         return
     mid = (piece.lo + piece.hi) / 2
@@ -128,7 +129,7 @@ def _slope(ax, piece, scale: float, span: tuple[float, float]) -> None:
         text, y = f"slope {number(piece.slope, scale)}", piece.slope * mid + piece.intercept
     else:
         text, y = "not a straight line", None
-    rising = 0 if piece.straight and abs(piece.slope) <= 1e-9 * max(1.0, scale) else np.sign(piece.slope)
+    rising = 0 if y is None or abs(piece.slope) <= 1e-9 * max(1.0, scale) else int(np.sign(piece.slope))
     ax.annotate(text, (mid, y if y is not None else 0.84), xycoords=("data", "data" if y is not None else "axes fraction"),
                 xytext=(-8 * rising, 9), textcoords="offset points", fontsize=8.5, color=STUDENT, zorder=6,
                 ha={1: "right", -1: "left"}.get(rising, "center"),
