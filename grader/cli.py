@@ -134,6 +134,32 @@ def progress(length: int):
 
 
 @cli.command()
+@click.argument("which")
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the PNG files (made if missing).")
+@click.option("--unit", type=int, default=None, help="Which hidden unit i to draw (the plot set's default if not given).")
+@seed_option
+@problem_option
+@isolation_option
+def plot(which: str, submission: Path, out: Path, unit: int | None, seed: int, problem: str, isolation: str) -> None:
+    """Draw plot set WHICH (e.g. 1) from SUBMISSION's own functions, over the reference's where
+    there is one. Exit status: 0 every curve drawn, 1 some could not be, 2 misuse."""
+    from grader import plotting
+    try:
+        check_path(submission)
+        loaded = plotting.load_problem(problem)
+    except (UsageError, specs.SpecError) as err:
+        raise click.UsageError(str(err)) from None
+    try:
+        result = plotting.make(submission, loaded, which, out, seed, unit, isolation_mode(isolation))
+    except plotting.PlotError as err:
+        raise click.UsageError(str(err)) from None
+    click.echo(plotting.summary(result))
+    sys.exit(0 if all(p.drawn and not p.problems for p in result.panels) else 1)
+
+
+@cli.command()
 @click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Draw the totals' distribution and each part's pass rate to this PNG.")

@@ -116,6 +116,28 @@ class Budgets(Strict):
     memory_mib: int = 1024
 
 
+class PlotPanel(Strict):
+    """One curve of a plot set: entry `unit` of the student's expression as the variable moves."""
+    name: str                 # the panel's own PNG is <file>_<name>.png
+    label: str                # axis and title text (matplotlib mathtext)
+    student: str
+    per_unit: bool = False    # the value has one entry per unit and the chosen unit's is drawn
+
+    @model_validator(mode="after")
+    def _parse(self) -> "PlotPanel":
+        expr.parse(self.student)
+        return self
+
+
+class PlotSet(Strict):
+    """`grader plot KEY`: panels drawn from the student's functions over the reference's. The
+    problem's plots.py supplies the inputs and where the curves may jump or bend."""
+    title: str
+    setup: str                # a function in plots.py: (seed, unit or None) -> grader.plotting.Setup
+    file: str                 # stem of the PNG files
+    panels: list[PlotPanel]
+
+
 class ProblemSpec(Strict):
     name: str
     title: str
@@ -124,6 +146,7 @@ class ProblemSpec(Strict):
     case_sets: dict[str, CaseSet]
     parts: list[Part]
     manual: list[ManualPart] = Field(default_factory=list)
+    plots: dict[str, PlotSet] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ProblemSpec":

@@ -64,3 +64,19 @@ def test_a_broken_spec_gets_a_clear_message(tmp_path):
         assert "spec.toml is not a valid spec" in str(err)
     else:
         raise AssertionError("a spec without points or cases loaded")
+
+
+def test_toy_plot_set_is_drawn_by_the_same_engine(tmp_path):
+    import numpy as np
+    from grader import plotting, sandbox
+    path = tmp_path / "toy_answer.py"
+    path.write_text(RIGHT.replace("3 * a * t * t", "3 * a * t * abs(t)"))
+    problem = plotting.load_problem(str(TOY))
+    result = plotting.make(path, problem, "curves", tmp_path / "out", 182, None, sandbox.strongest())
+    assert [f.name for f in result.files] == ["toy.png", "toy_f.png", "toy_dfdt.png"]
+    f, g = result.panels
+    t = f.xs
+    assert np.allclose(f.student, 2 * t ** 3) and np.allclose(f.reference, 2 * t ** 3)
+    assert np.allclose(g.student, 6 * t * abs(t)) and np.allclose(g.reference, 6 * t * t)
+    assert not any(p.straight for p in f.student_shape.pieces)
+    assert abs(g.student_shape.kinks[0].jump) < 1e-9 and not f.problems and not g.problems
