@@ -298,10 +298,14 @@ def build(problem_name: str, out: Path) -> Path:
     return out / wheel.name
 
 
+def _points(n: float) -> str:
+    return f"{n:g} point" + ("" if n == 1 else "s")
+
+
 def student_readme(problem, wheel_name: str) -> str:
     spec = problem.spec
-    auto = "\n".join(f"- `{p.id}` ({p.points:g} points): {p.title}" for p in spec.parts)
-    manual = "\n".join(f"- `{m.id}` ({m.points:g} points): {m.title}" for m in spec.manual) or "- none"
+    auto = "\n".join(f"- `{p.id}` ({_points(p.points)}): {p.title}" for p in spec.parts)
+    manual = "\n".join(f"- `{m.id}` ({_points(m.points)}): {m.title}" for m in spec.manual) or "- none"
     return f"""# Self-check kit: {spec.title}
 
 This kit installs `grader`, the command that grades your submission, with the public checks
@@ -309,7 +313,8 @@ only. Run it as often as you like before you submit.
 
 ## Install (once)
 
-You need Python 3.11 or newer on Linux (on Windows, inside WSL).
+You need Python 3.11 or newer, on Linux or macOS (on Windows, inside WSL). It is tested on
+Linux; tell the course staff if it misbehaves elsewhere.
 
     python3 -m venv grader-env
     . grader-env/bin/activate
@@ -341,7 +346,9 @@ failure the first failing input, what was expected and what your code returned.
 
 When you submit, the grader also runs **hidden checks on randomized inputs** (many more cases)
 and compares your gradients with finite differences of the **reference**. Passing here does not
-promise full marks; failing here means the submission will lose points.
+promise full marks. A failure here points at a real mistake, though perhaps in another function
+than the one named: a gradient that disagrees with your own forward may be right while the
+forward is wrong.
 
 Parts graded automatically:
 {auto}

@@ -1,7 +1,8 @@
 """Problem specs: what to check, as pydantic models loaded from a problem folder.
 
 A problem folder holds `spec.toml` (the parts, their points and checks), `reference.py` (the
-answers, trusted, run only in the judge) and `cases.py` (seeded input generators). The engine
+answers, trusted, run only in the judge) and `cases.py` (seeded input generators); a student kit's
+folder holds `vectors.json` in place of the last two (grader.public). The engine
 knows nothing of any particular worksheet; everything specific lives in the folder.
 """
 from __future__ import annotations
