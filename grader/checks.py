@@ -305,10 +305,8 @@ def _informative(needles: list[np.ndarray], inputs: dict) -> bool:
     return True
 
 
-def contains(name, tree, needles_label, needle_trees, cases, references, count, points, hidden) -> Check:
-    """Some value inside the student's (say, cache) equals one of the reference needles; judged
-    on the first `count` cases where every needle is informative."""
-    text = expr.show(tree)
+def needles_for(needle_trees, cases, references, count) -> list[tuple[Case, list[np.ndarray]]]:
+    """The first `count` cases where every needle is informative, with the reference's needles."""
     chosen = []
     for case in cases:
         needles = [reference_value(references[:1], t, case.inputs)[0] for t in needle_trees]
@@ -316,7 +314,19 @@ def contains(name, tree, needles_label, needle_trees, cases, references, count, 
             chosen.append((case, needles))
         if len(chosen) == count:
             break
+    return chosen
 
+
+def contains(name, tree, needles_label, needle_trees, cases, references, count, points, hidden) -> Check:
+    """Some value inside the student's (say, cache) equals one of the reference needles; judged
+    on the first `count` cases where every needle is informative."""
+    return holds(name, tree, needles_label, needles_for(needle_trees, cases, references, count),
+                 points, hidden)
+
+
+def holds(name, tree, needles_label, chosen, points, hidden) -> Check:
+    """As contains, on given (case, needles) pairs (a student kit stores them)."""
+    text = expr.show(tree)
     request = calls_for(tree, [case for case, _ in chosen], mode="leaves")
 
     def run() -> CheckRun:

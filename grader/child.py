@@ -315,10 +315,13 @@ def load(units: list[dict]) -> dict:
 def limit_resources(limits: dict) -> None:
     """Budgets on top of what the interpreter and NumPy already use (an absolute RLIMIT_AS would
     starve a process that is already large). Hard limits drop too, so they cannot be raised."""
-    with open("/proc/self/statm") as statm:
-        current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    wanted = [(resource.RLIMIT_AS, current + limits["memory_bytes"]),
-              (resource.RLIMIT_CPU, limits["cpu_seconds"]),
+    try:
+        with open("/proc/self/statm") as statm:
+            current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:   # no /proc (macOS, a student's laptop): no address-space cap
+        current = None
+    wanted = [(resource.RLIMIT_AS, current + limits["memory_bytes"])] if current is not None else []
+    wanted += [(resource.RLIMIT_CPU, limits["cpu_seconds"]),
               (resource.RLIMIT_CORE, 0),
               (resource.RLIMIT_FSIZE, limits["file_bytes"]),
               (resource.RLIMIT_NOFILE, limits["open_files"])]

@@ -65,11 +65,16 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
         check_path(submission)
     except UsageError as err:
         raise click.UsageError(str(err)) from None
-    doc = grade(submission, load_problem(problem), seed, isolation=isolation_mode(isolation))
+    loaded = load_problem(problem)
+    doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation))
+    kit = loaded.vectors is not None   # a student kit lists every check it ran, and what it did not
     if as_json:
         click.echo(doc.model_dump_json(indent=2))
     else:
-        click.echo(report(doc, verbose))
+        click.echo(report(doc, verbose or kit))
+        if kit:
+            from grader.public import summary
+            click.echo(summary(loaded))
     sys.exit(0 if doc.all_passed else 1)
 
 
@@ -131,6 +136,22 @@ def progress(length: int):
     if sys.stderr.isatty():
         return click.progressbar(length=length, label="grading", file=sys.stderr, show_pos=True, show_eta=True)
     return _NoBar()
+
+
+@cli.command("student-kit")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@problem_option
+def student_kit(folder: Path, problem: str) -> None:
+    """Write into FOLDER a wheel that students pip install to run `grader check` with public
+    checks only (fixed test vectors, finite differences of their own code), and a README.md.
+    No reference solution goes in it."""
+    from grader import kit
+    load_problem(problem)
+    try:
+        wheel = kit.build(problem, folder)
+    except kit.KitError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"wrote {wheel} and {folder / 'README.md'}", err=True)
 
 
 @cli.command()

@@ -1,7 +1,8 @@
 """Problem specs: what to check, as pydantic models loaded from a problem folder.
 
 A problem folder holds `spec.toml` (the parts, their points and checks), `reference.py` (the
-answers, trusted, run only in the judge) and `cases.py` (seeded input generators). The engine
+answers, trusted, run only in the judge) and `cases.py` (seeded input generators); a student kit's
+folder holds `vectors.json` in place of the last two (grader.public). The engine
 knows nothing of any particular worksheet; everything specific lives in the folder.
 """
 from __future__ import annotations
@@ -165,11 +166,12 @@ class Problem:
     """A loaded problem folder: the spec, the reference namespaces and the case generators."""
 
     def __init__(self, folder: Path, spec: ProblemSpec, references: list[dict[str, Callable]],
-                 generators: dict[str, Callable]):
+                 generators: dict[str, Callable], vectors=None):
         self.folder = folder
         self.spec = spec
         self.references = references      # all equally right; the first is the primary
         self.generators = generators
+        self.vectors = vectors            # a student kit's stored test vectors (grader.public)
 
 
 def _import_file(path: Path, name: str) -> ModuleType:
@@ -198,6 +200,10 @@ def load(name_or_path: str = DEFAULT_PROBLEM, *, with_reference: bool = True) ->
         raise SpecError(f"{folder} has no spec.toml") from None
     except (tomllib.TOMLDecodeError, ValidationError, expr.ExprError) as err:
         raise SpecError(f"{folder / 'spec.toml'} is not a valid spec: {err}") from None
+    if not (folder / "reference.py").exists():
+        from grader import public   # a student kit: public checks from stored test vectors
+        if (folder / public.VECTORS).exists():
+            return Problem(folder, spec, [], {}, public.load_vectors(folder, spec))
     tag = f"_grader_problem_{folder.name}"
     cases_module = _import_file(folder / "cases.py", f"{tag}_cases")
     generators = {}
