@@ -13,22 +13,18 @@ from __future__ import annotations
 import ast
 import io
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import tokenize
 import tomllib
 import zipfile
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from grader import __version__, checks, engine, expr, public
+from grader import __version__, checks, engine, expr, packaging, public
 from grader import spec as specs
 from grader.cases import DEFAULT_SEED, Case
 from grader.values import encode_input
@@ -38,8 +34,8 @@ SECRET_FILES = ("reference.py", "mistakes.py")    # never shipped, and none of t
 LEFT_OUT = SECRET_FILES + ("cases.py",)           # not in a kit's problem folder: it needs no generators
 DEFAULT_PICKS = 2                                 # cases per family when kit.toml says nothing
 MIN_SECRET_CHARS = 12                             # shorter lines ("return 1.0") are too common to scan for
-SETUPTOOLS = (70, 1)                              # builds wheels without the `wheel` package
-DEPENDENCIES = ["numpy>=1.24", "pydantic>=2.5", "click>=8.1", "nbformat>=5.9"]
+DEPENDENCIES = ["numpy>=1.24", "pydantic>=2.5", "click>=8.1", "nbformat>=5.9", "pyyaml>=6",
+                "tomli>=2; python_version < '3.11'"]
 
 
 class KitError(Exception):
@@ -145,28 +141,8 @@ def version(spec) -> str:
 
 
 def _pyproject(spec) -> str:
-    deps = ", ".join(f'"{d}"' for d in DEPENDENCIES)
-    return f'''[build-system]
-requires = ["setuptools>=70.1"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "grader"
-version = "{version(spec)}"
-description = "Self-check kit: public checks for {spec.name}"
-readme = "README.md"
-requires-python = ">=3.11"
-dependencies = [{deps}]
-
-[project.scripts]
-grader = "grader.cli:main"
-
-[tool.setuptools.packages.find]
-include = ["grader*", "problems*"]
-
-[tool.setuptools.package-data]
-problems = ["*/*.toml", "*/*.json"]
-'''
+    return packaging.pyproject(DEPENDENCIES, version(spec), extra=(
+        f'description = "Self-check kit: public checks for {spec.name}"\nreadme = "README.md"'))
 
 
 def stage(problem, vectors: dict, folder: Path, readme: str) -> Path:
@@ -195,28 +171,12 @@ def _json(value, depth: int = 0) -> str:
     return json.dumps(value, allow_nan=False)
 
 
-def _setuptools_ok() -> bool:
-    try:
-        found = tuple(int(n) for n in re.findall(r"\d+", metadata.version("setuptools"))[:2])
-    except metadata.PackageNotFoundError:
-        return False
-    return found >= SETUPTOOLS
-
-
 def build_wheel(source: Path, out: Path) -> Path:
-    """pip builds the wheel with this environment's setuptools: no build isolation, no network."""
-    if not _setuptools_ok():
-        raise KitError("building a kit needs setuptools >= 70.1 in this environment: "
-                       "pip install 'grader[kit]' (or pip install -U setuptools)")
     out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "PIP_NO_INPUT": "1"}   # same files, same zip
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                           "--quiet", "--wheel-dir", str(out), str(source)],
-                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
-    wheels = sorted(out.glob("grader-*.whl"))
-    if done.returncode != 0 or len(wheels) != 1:
-        raise KitError(f"pip could not build the wheel:\n{(done.stderr or done.stdout)[-2000:]}")
-    return wheels[0]
+    try:
+        return packaging.build_wheel(source, out)
+    except packaging.PackagingError as err:
+        raise KitError(str(err)) from None
 
 
 # ---- the scan ---------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ built wherever `grader` runs; pip builds it (PEP 517, setuptools from the packag
 """
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +33,8 @@ def _dependencies() -> list[str]:
     return [r for r in requires if "extra ==" not in r]
 
 
-def _pyproject(dependencies: list[str]) -> str:
+def pyproject(dependencies: list[str], version: str = grader.__version__, extra: str = "") -> str:
+    """A pyproject.toml for a staged tree of grader/ and problems/; `extra`: more [project] lines."""
     listed = ",\n".join(f"    {d!r}" for d in dependencies)
     return f"""[build-system]
 requires = ["setuptools>=61"]
@@ -39,11 +42,12 @@ build-backend = "setuptools.build_meta"
 
 [project]
 name = "grader"
-version = "{grader.__version__}"
+version = "{version}"
 requires-python = ">=3.10"
 dependencies = [
 {listed}
 ]
+{extra}
 
 [project.scripts]
 grader = "grader.cli:main"
@@ -65,19 +69,32 @@ def stage(dest: Path, problems: list[str], leave_out: tuple[str, ...] = ()) -> P
     (dest / "problems" / "__init__.py").write_text("")
     for name in problems:
         shutil.copytree(PROBLEMS_ROOT / name, dest / "problems" / name, ignore=ignore)
-    (dest / "pyproject.toml").write_text(_pyproject(_dependencies()))
+    (dest / "pyproject.toml").write_text(pyproject(_dependencies()))
     return dest
 
 
+def _setuptools_builds_alone() -> bool:
+    """setuptools >= 70.1 builds wheels without the `wheel` package, so pip needs no network."""
+    try:
+        found = tuple(int(n) for n in re.findall(r"\d+", metadata.version("setuptools"))[:2])
+    except metadata.PackageNotFoundError:
+        return False
+    return found >= (70, 1)
+
+
 def build_wheel(staged: Path, out_dir: Path) -> Path:
-    """pip builds the wheel of a staged tree into out_dir; returns its path."""
+    """pip builds the wheel of a staged tree into out_dir; returns its path. With this
+    environment's setuptools when it can (no network), else in pip's isolated build."""
+    isolation = ["--no-build-isolation"] if _setuptools_builds_alone() else []
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "PIP_NO_INPUT": "1"}   # same files, same zip
     done = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--disable-pip-version-check",
-         "-w", str(out_dir), str(staged)], capture_output=True, text=True)
+         *isolation, "-w", str(out_dir), str(staged)], capture_output=True, text=True, env=env,
+        stdin=subprocess.DEVNULL)
     made = sorted(out_dir.glob("grader-*.whl"))
-    if done.returncode != 0 or not made:
-        raise PackagingError(f"pip could not build the wheel:\n{done.stderr.strip()[-2000:]}")
-    return made[-1]
+    if done.returncode != 0 or len(made) != 1:
+        raise PackagingError(f"pip could not build the wheel:\n{(done.stderr or done.stdout).strip()[-2000:]}")
+    return made[0]
 
 
 def wheel(out_dir: Path, problems: list[str], leave_out: tuple[str, ...] = ()) -> Path:
