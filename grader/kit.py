@@ -154,6 +154,8 @@ def stage(problem, vectors: dict, folder: Path, readme: str) -> Path:
     (folder / "problems" / "__init__.py").write_text("")
     (target / "__init__.py").write_text("")
     shutil.copy(problem.folder / "spec.toml", target / "spec.toml")
+    if problem.spec.plots and (problem.folder / "plots.py").exists():
+        shutil.copy(problem.folder / "plots.py", target / "plots.py")   # inputs and kinks, no answers
     (target / public.VECTORS).write_text(_json(vectors))
     (folder / "pyproject.toml").write_text(_pyproject(problem.spec))
     (folder / "README.md").write_text(readme)

@@ -90,9 +90,12 @@ def test_wheel_holds_no_reference(built):
     names = zipfile.ZipFile(wheel).namelist()
     assert {n.split("/")[0] for n in names} == {"grader", "problems", wheel.name.split("-py3")[0] + ".dist-info"}
     assert not [n for n in names if Path(n).name in ("reference.py", "mistakes.py")]
-    assert not [n for n in names if n.startswith("problems/") and n.endswith(".py") and not n.endswith("__init__.py")]
+    # plots.py (the plotted network and where its kinks are) is the only problem code shipped
+    assert not [n for n in names if n.startswith("problems/") and n.endswith(".py")
+                and not n.endswith(("__init__.py", "/plots.py"))]
     assert sorted(n for n in names if n.startswith("problems/dis02/")) == [
-        "problems/dis02/__init__.py", "problems/dis02/spec.toml", "problems/dis02/vectors.json"]
+        "problems/dis02/__init__.py", "problems/dis02/plots.py", "problems/dis02/spec.toml",
+        "problems/dis02/vectors.json"]
     assert leaked_lines(wheel, [wheel.parent / "README.md"]) == []
 
 
@@ -287,3 +290,14 @@ def test_installed_kit_in_a_fresh_venv(built):
         assert grader("check", subs / "nothing.py").returncode == 2
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_the_kit_plots_problem_1_from_the_students_functions_alone(built, tmp_path):
+    """`grader plot 1` from the kit: the student's curves, no reference curve (there is none)."""
+    from grader import plotting
+    problem = plotting.load_problem(str(built[1] / "problems" / "dis02"))
+    result = plotting.make(ROOT / "submissions_example" / "alice_correct.py", problem, "1", tmp_path,
+                           seed=182, unit=None, isolation="bubblewrap")
+    assert all(panel.reference is None for panel in result.panels)
+    assert all(panel.drawn for panel in result.panels)
+    assert all(path.read_bytes().startswith(b"\x89PNG") for path in result.files)
