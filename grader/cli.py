@@ -55,7 +55,9 @@ def cli() -> None:
 @cli.command()
 @click.argument("submission", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the score document as JSON, and nothing else.")
-@click.option("-v", "--verbose", is_flag=True, help="List passing checks too.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="List passing checks too, and every case of every check (with --json: each "
+                   "check's per-case results).")
 @seed_option
 @problem_option
 @isolation_option
@@ -65,11 +67,12 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
         check_path(submission)
     except UsageError as err:
         raise click.UsageError(str(err)) from None
-    doc = grade(submission, load_problem(problem), seed, isolation=isolation_mode(isolation))
+    doc = grade(submission, load_problem(problem), seed, isolation=isolation_mode(isolation),
+                detail=verbose)
     if as_json:
         click.echo(doc.model_dump_json(indent=2))
-    else:
-        click.echo(report(doc, verbose))
+    else:   # colours on a terminal only (click strips them otherwise), and never under NO_COLOR
+        click.echo(report(doc, verbose), color=False if os.environ.get("NO_COLOR") else None)
     sys.exit(0 if doc.all_passed else 1)
 
 
