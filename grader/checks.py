@@ -13,6 +13,7 @@ import numpy as np
 
 from grader import compare as cmp
 from grader import expr, gradcheck
+from grader.hints import Hints, differences, groups_of
 from grader.cases import Case
 from grader.child import evaluate
 from grader.values import NotNumeric, as_array, encode_inputs, failure_text, leaves
@@ -43,30 +44,7 @@ class Check:
     points: float
     hidden: bool
     run: Callable[..., CheckRun]   # run(detail=False): detail collects every case's outcome
-
-
-@dataclass
-class Hint:
-    """A common mistake's values on a check's cases (or groups)."""
-    message: str
-    values: list            # per case: the mistake's arrays (one per convention), or None: no claim
-    distinct: list[bool]    # per case or group: the mistake differs from every right answer there
-
-
-class Hints:
-    """A check's hints. Their values are made the first time the check fails and kept with the
-    plan: once per seed at most, and never for a submission that passes."""
-
-    def __init__(self, makers: list[Callable[[], "Hint | None"]]):
-        self.makers, self.made = makers, None
-
-    def __bool__(self) -> bool:
-        return bool(self.makers)
-
-    def __call__(self) -> list[Hint]:
-        if self.made is None:
-            self.made = [h for h in (make() for make in self.makers) if h]
-        return self.made
+    hints: Hints | None = None     # common mistakes its values are matched against on a failure
 
 
 class Calls(list):
@@ -126,47 +104,6 @@ def _brief(text: str) -> str:
     return line if len(line) <= 160 else line[:157] + "..."
 
 
-def _numeric_values(namespaces: list[dict], tree: list, inputs: dict) -> list[np.ndarray] | None:
-    """A mistake's value under every convention, duplicates dropped; None if it makes no claim."""
-    values: list[np.ndarray] = []
-    for namespace in namespaces:
-        value = reference_eval(tree, namespace, inputs)
-        if value is None:
-            return None
-        value = np.asarray(value, dtype=np.float64)
-        if not any(v.shape == value.shape and np.array_equal(v, value, equal_nan=True) for v in values):
-            values.append(value)
-    return values
-
-
-def _close(a: np.ndarray, b: np.ndarray, tol) -> bool:
-    return cmp.matches(a, b, tol.rtol, tol.atol) or cmp.matches(b, a, tol.rtol, tol.atol)
-
-
-def value_hint(message: str, tree: list, namespaces: list[dict], cases: list[Case],
-               expected: list[list[np.ndarray]], tol) -> Hint | None:
-    """The mistake's values on cases; None when it equals a right answer on every case, since it
-    could then never be told apart."""
-    values = [_numeric_values(namespaces, tree, c.inputs) for c in cases]
-    with np.errstate(all="ignore"):
-        distinct = [v is not None and not any(_close(r, m, tol) for r in right for m in v)
-                    for v, right in zip(values, expected)]
-    return Hint(message, values, distinct) if any(distinct) else None
-
-
-def _matching_hint(hints: list[Hint], gots: list, failed_at: list[int], tol) -> str | None:
-    """The first hint that differs from the right answer where the student's did and matches the
-    student's values on every case it makes a claim on."""
-    for hint in hints:
-        if not any(hint.distinct[i] for i in failed_at):
-            continue
-        if all(values is None or (got is not None and any(cmp.matches(v, got, tol.rtol, tol.atol)
-                                                          for v in values))
-               for values, got in zip(hint.values, gots)):
-            return hint.message
-    return None
-
-
 def _with_hint(hint: str | None, message: str) -> str:
     return f"hint: {hint}\n{message}" if hint else message
 
@@ -198,7 +135,7 @@ def _closest(expected: list[np.ndarray], got: np.ndarray, tol, scale=None) -> cm
     return first
 
 
-def values_match(name, tree, cases, expected, tol, about, points, hidden, hints=Hints([])) -> Check:
+def values_match(name, tree, cases, expected, tol, about, points, hidden, hints=None) -> Check:
     """The student's value on each case against the reference's; on a failure, the first hint
     whose mistake the values match on every case."""
     text = expr.show(tree)
@@ -235,65 +172,33 @@ def values_match(name, tree, cases, expected, tol, about, points, hidden, hints=
                 first, error = f"{case_header(case, about)}\n{text}:\n{problem}", is_error
         if not failed_at:
             return Verdict(name, True, notes=notes, points=points, hidden=hidden, cases=outcomes)
-        hint = _matching_hint(hints(), gots, failed_at, tol) if hints else None
+        hint = hints(gots, failed_at) if hints else None
         head = f"{len(failed_at)} of {len(cases)} cases failed. First failure:\n"
         return Verdict(name, False, _with_hint(hint, head + first), points, hidden, error, notes,
                        hint, outcomes)
-    return Check(name, points, hidden, run)
+    return Check(name, points, hidden, run, hints)
 
 
-def _groups(cases: list[Case]) -> list[list[int]]:
-    groups: dict[int, list[int]] = {}
-    for i, case in enumerate(cases):
-        groups.setdefault(case.group, []).append(i)
-    return list(groups.values())
-
-
-def _differences(right: np.ndarray, mine: np.ndarray, tol) -> cmp.Comparison:
-    """mine[j] - mine[0] against right[j] - right[0], scaled by the size of right's values."""
-    scale = np.max(np.abs(right)) + np.max(np.abs(right - right[0]))
-    return cmp.allclose(right[1:] - right[0], mine[1:] - mine[0], tol.rtol, tol.atol, scale)
-
-
-def difference_hint(message: str, tree: list, namespaces: list[dict], cases: list[Case],
-                    expected: list[list[np.ndarray]], tol) -> Hint | None:
-    """As value_hint, for values compared up to a constant: one verdict per group. A mistake
-    that makes no claim on one case of a group makes none on the group."""
-    values = [_numeric_values(namespaces[:1], tree, c.inputs) for c in cases]
-    by_group, distinct = [], []
-    with np.errstate(all="ignore"):
-        for members in _groups(cases):
-            if any(values[i] is None for i in members):
-                by_group.append(None)
-                distinct.append(False)
-                continue
-            mistaken = np.array([values[i][0].item() for i in members])
-            by_group.append(mistaken)
-            right = np.array([expected[i][0].item() for i in members])
-            distinct.append(not _differences(right, mistaken, tol).passed
-                            and not _differences(mistaken, right, tol).passed)
-    return Hint(message, by_group, distinct) if any(distinct) else None
-
-
-def differences_match(name, tree, cases, expected, tol, about, points, hidden, hints=Hints([])) -> Check:
+def differences_match(name, tree, cases, expected, tol, about, points, hidden, hints=None) -> Check:
     """Up to an additive constant: within each group, value minus the group's first value."""
     text = expr.show(tree)
-    groups = _groups(cases)
+    groups = groups_of(cases)
 
     request = calls_for(tree, cases)
 
     def run(detail: bool = False) -> CheckRun:
         raws = yield request
         failed_at, first, error = [], "", False
-        mines, outcomes = [], ([] if detail else None)
-        for k, members in enumerate(groups):
+        gots, outcomes = [None] * len(cases), ([] if detail else None)
+        for members in groups:
             got = [_numeric(raws[i]) for i in members]
+            for i, g in zip(members, got):
+                gots[i] = g[0]
             bad = next((g for g in got if g[0] is None or g[0].size != 1), None)
-            mine = None if bad else np.array([g[0].item() for g in got])
-            mines.append(mine)
             if bad is None:
+                mine = np.array([g[0].item() for g in got])
                 ref = np.array([expected[i][0].item() for i in members])
-                result = _differences(ref, mine, tol)
+                result = differences(ref, mine, tol)
                 if result.passed:
                     if detail:
                         outcomes.append((case_name(cases[members[0]]), True, ""))
@@ -305,7 +210,7 @@ def differences_match(name, tree, cases, expected, tol, about, points, hidden, h
             else:
                 problem = bad[1] or "returned an array with more than one number, not a scalar"
                 brief, is_error = problem, bad[2]
-            failed_at.append(k)
+            failed_at += members
             if detail:
                 outcomes.append((case_name(cases[members[0]]), False, _brief(brief)))
             if not first:
@@ -313,17 +218,12 @@ def differences_match(name, tree, cases, expected, tol, about, points, hidden, h
                 first, error = f"{shown}\n(and {len(members) - 2} more w in this group)\n{text}:\n{problem}", is_error
         if not failed_at:
             return Verdict(name, True, points=points, hidden=hidden, cases=outcomes)
-        hint = None
-        for candidate in hints() if hints else ():
-            if any(candidate.distinct[k] for k in failed_at) and all(
-                    values is None or (mine is not None and _differences(values, mine, tol).passed)
-                    for values, mine in zip(candidate.values, mines)):
-                hint = candidate.message
-                break
-        message = f"{len(failed_at)} of {len(groups)} groups failed. First failure:\n{first}"
+        hint = hints(gots, failed_at) if hints else None
+        failures = sum(1 for members in groups if members[0] in failed_at)
+        message = f"{failures} of {len(groups)} groups failed. First failure:\n{first}"
         return Verdict(name, False, _with_hint(hint, message), points, hidden, error, hint=hint,
                        cases=outcomes)
-    return Check(name, points, hidden, run)
+    return Check(name, points, hidden, run, hints)
 
 
 class Outcomes:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import time
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from grader import __version__, checks, expr, gradcheck, sandbox
 from grader.cases import Case, generate
+from grader.hints import Hints
 from grader.runner import ChildFailure, ChildSession, Limits
 from grader.score import CaseResult, CheckResult, PartResult, ScoreDocument
 from grader.spec import Hint, Output, Part, Problem
@@ -60,9 +61,8 @@ def output_checks(problem: Problem, output: Output, cases: list[Case],
         count = len({c.group for c in members}) if output.up_to_constant else len(members)
         name = f"{expr.show(tree)} matches the reference on {count} {words}"
         make = checks.differences_match if output.up_to_constant else checks.values_match
-        hint = checks.difference_hint if output.up_to_constant else checks.value_hint
-        told = checks.Hints([partial(hint, h.message, expr.parse(h.mistake), problem.hint_namespaces,
-                                     members, expected, tol) for h in hints])
+        told = Hints([(h.message, expr.parse(h.mistake)) for h in hints], problem.hint_namespaces,
+                     members, expected, tol, output.up_to_constant)
         found.append(make(name, tree, members, expected, tol, family, output.points, output.hidden, told))
     if output.gradient:
         g = output.gradient
