@@ -13,9 +13,9 @@ import numpy as np
 
 from grader import compare as cmp
 from grader import expr, gradcheck
-from grader.hints import Hints, differences, groups_of
 from grader.cases import Case
 from grader.child import evaluate
+from grader.hints import Hints, compare_differences, groups_of
 from grader.values import NotNumeric, as_array, encode_inputs, failure_text, leaves
 
 Calls = list[dict]
@@ -108,6 +108,21 @@ def _with_hint(hint: str | None, message: str) -> str:
     return f"hint: {hint}\n{message}" if hint else message
 
 
+class Outcomes:
+    """Each case's outcome, collected only when asked for (grader check --verbose)."""
+
+    def __init__(self, detail: bool):
+        self.found: list[Outcome] | None = [] if detail else None
+
+    def add(self, case: Case, passed: bool, why: str | None = "") -> None:
+        if self.found is not None:
+            self.found.append((case_name(case), passed, "" if passed else _brief(why or "")))
+
+    def verdict(self, verdict: Verdict) -> Verdict:
+        verdict.cases = self.found
+        return verdict
+
+
 def _numeric(raw: dict) -> tuple[np.ndarray | None, str, bool]:
     """(array, problem, is_error)."""
     try:
@@ -198,7 +213,7 @@ def differences_match(name, tree, cases, expected, tol, about, points, hidden, h
             if bad is None:
                 mine = np.array([g[0].item() for g in got])
                 ref = np.array([expected[i][0].item() for i in members])
-                result = differences(ref, mine, tol)
+                result = compare_differences(ref, mine, tol)
                 if result.passed:
                     if detail:
                         outcomes.append((case_name(cases[members[0]]), True, ""))
@@ -224,21 +239,6 @@ def differences_match(name, tree, cases, expected, tol, about, points, hidden, h
         return Verdict(name, False, _with_hint(hint, message), points, hidden, error, hint=hint,
                        cases=outcomes)
     return Check(name, points, hidden, run, hints)
-
-
-class Outcomes:
-    """Each case's outcome, collected only when asked for (grader check --verbose)."""
-
-    def __init__(self, detail: bool):
-        self.found: list[Outcome] | None = [] if detail else None
-
-    def add(self, case: Case, passed: bool, why: str | None = "") -> None:
-        if self.found is not None:
-            self.found.append((case_name(case), passed, "" if passed else _brief(why or "")))
-
-    def verdict(self, verdict: Verdict) -> Verdict:
-        verdict.cases = self.found
-        return verdict
 
 
 def _fd_tolerance(rounding: np.ndarray) -> tuple[float, float]:

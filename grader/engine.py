@@ -62,7 +62,7 @@ def output_checks(problem: Problem, output: Output, cases: list[Case],
         name = f"{expr.show(tree)} matches the reference on {count} {words}"
         make = checks.differences_match if output.up_to_constant else checks.values_match
         told = Hints([(h.message, expr.parse(h.mistake)) for h in hints], problem.hint_namespaces,
-                     members, expected, tol, output.up_to_constant)
+                     members, expected, tol, output.up_to_constant) if problem.hint_namespaces else None
         found.append(make(name, tree, members, expected, tol, family, output.points, output.hidden, told))
     if output.gradient:
         g = output.gradient

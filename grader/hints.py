@@ -27,7 +27,7 @@ class Mistake:
     distinct: list[bool]    # per unit (a case, or a group): it differs from every right answer
 
 
-def differences(right: np.ndarray, mine: np.ndarray, tol) -> cmp.Comparison:
+def compare_differences(right: np.ndarray, mine: np.ndarray, tol) -> cmp.Comparison:
     """mine[j] - mine[0] against right[j] - right[0], scaled by the size of right's values."""
     scale = np.max(np.abs(right)) + np.max(np.abs(right - right[0]))
     return cmp.allclose(right[1:] - right[0], mine[1:] - mine[0], tol.rtol, tol.atol, scale)
@@ -85,8 +85,8 @@ class Hints:
             elif self.up_to_constant:
                 mistaken = np.array([values[i][0].item() for i in unit])
                 right = np.array([self.expected[i][0].item() for i in unit])
-                distinct.append(not differences(right, mistaken, self.tol).passed
-                                and not differences(mistaken, right, self.tol).passed)
+                distinct.append(not compare_differences(right, mistaken, self.tol).passed
+                                and not compare_differences(mistaken, right, self.tol).passed)
             else:
                 i = unit[0]
                 distinct.append(not any(self._close(r, m) for r in self.expected[i] for m in values[i]))
@@ -106,7 +106,7 @@ class Hints:
             if any(g.size != 1 for g in got):
                 return False
             mistaken = np.array([mistake.values[i][0].item() for i in unit])
-            return differences(mistaken, np.array([g.item() for g in got]), self.tol).passed
+            return compare_differences(mistaken, np.array([g.item() for g in got]), self.tol).passed
         return any(cmp.matches(v, got[0], self.tol.rtol, self.tol.atol) for v in mistake.values[unit[0]])
 
     def __call__(self, observed: list, failed: Iterable[int]) -> str | None:

@@ -114,6 +114,9 @@ def mistakes(relu_slope_at_zero: float) -> dict:
     def w_sqrt_lam(X, y, lam):
         return _solve(X, y, np.sqrt(lam))
 
+    def w_lam_squared(X, y, lam):
+        return _solve(X, y, lam ** 2)
+
     def _parts(w, X, y):
         r = y - X @ w
         return float(r @ r), float(w @ w)
