@@ -12,7 +12,7 @@ import click
 from grader.score import CheckResult, PartResult, ScoreDocument
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]|\x1b\[[0-9;?]*[A-Za-z]?|\x1b")
-MAX_MESSAGE_LINES = 40
+MAX_MESSAGE_LINES = 60   # a width-7 case with its context, arrays and listing fits
 MAX_CASE_LINES = 10     # failed cases described one per line, per check (--verbose)
 
 
