@@ -27,6 +27,7 @@ class Case:
     group: int = 0                    # cases with the same group share all but the free input
     label: str = ""                   # what is special about it, for messages ("unit 2 at its kink")
     key: str = ""                     # "case set/number": how a request names it to the child
+    context: str = ""                 # a line of context for messages (the case set's describe)
     _encoded: dict | None = field(default=None, repr=False)
 
     def encoded(self) -> dict:

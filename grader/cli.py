@@ -55,7 +55,9 @@ def cli() -> None:
 @cli.command()
 @click.argument("submission", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the score document as JSON, and nothing else.")
-@click.option("-v", "--verbose", is_flag=True, help="List passing checks too.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="List passing checks too, and every case of every check (with --json: each "
+                   "check's per-case results).")
 @seed_option
 @problem_option
 @isolation_option
@@ -66,15 +68,16 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
     except UsageError as err:
         raise click.UsageError(str(err)) from None
     loaded = load_problem(problem)
-    doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation))
+    doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose)
     kit = loaded.vectors is not None   # a student kit lists every check it ran, and what it did not
     if as_json:
         click.echo(doc.model_dump_json(indent=2))
-    else:
-        click.echo(report(doc, verbose or kit))
+    else:   # colours on a terminal only (click strips them otherwise), and never under NO_COLOR
+        color = False if os.environ.get("NO_COLOR") else None
+        click.echo(report(doc, verbose or kit), color=color)
         if kit:
             from grader.public import summary
-            click.echo(summary(loaded))
+            click.echo(summary(loaded), color=color)
     sys.exit(0 if doc.all_passed else 1)
 
 

@@ -14,9 +14,10 @@ import numpy as np
 
 from grader import __version__, checks, expr, gradcheck, sandbox
 from grader.cases import Case, generate
+from grader.hints import Hints
 from grader.runner import ChildFailure, ChildSession, Limits
-from grader.score import CheckResult, PartResult, ScoreDocument
-from grader.spec import Output, Part, Problem
+from grader.score import CaseResult, CheckResult, PartResult, ScoreDocument
+from grader.spec import Hint, Output, Part, Problem
 from grader.submission import BrokenSubmission, units
 
 FD_CASES = 4            # cases per finite-difference check
@@ -34,6 +35,9 @@ class Cases:
         if name not in self.made:
             case_set = self.problem.spec.case_sets[name]
             self.made[name] = generate(self.problem.generators[name], name, case_set.families, self.seed)
+            describe = self.problem.describers.get(name)
+            for case in self.made[name] if describe else ():
+                case.context = str(describe(case.inputs))
         return self.made[name]
 
 
@@ -50,7 +54,7 @@ def _largest(cases: list[Case], count: int) -> list[Case]:
 
 
 def output_checks(problem: Problem, output: Output, cases: list[Case],
-                  about: dict[str, str]) -> list[checks.Check]:
+                  about: dict[str, str], hints: list[Hint] = ()) -> list[checks.Check]:
     tree = expr.parse(output.student)
     tol = output.tolerance or problem.spec.tolerance
     found: list[checks.Check] = []
@@ -63,7 +67,9 @@ def output_checks(problem: Problem, output: Output, cases: list[Case],
         count = len({c.group for c in members}) if output.up_to_constant else len(members)
         name = f"{expr.show(tree)} matches the reference on {count} {words}"
         make = checks.differences_match if output.up_to_constant else checks.values_match
-        found.append(make(name, tree, members, expected, tol, family, output.points, output.hidden))
+        told = Hints([(h.message, expr.parse(h.mistake)) for h in hints], problem.hint_namespaces,
+                     members, expected, tol, output.up_to_constant) if problem.hint_namespaces else None
+        found.append(make(name, tree, members, expected, tol, family, output.points, output.hidden, told))
     if output.gradient:
         g = output.gradient
         of_tree, safe = expr.parse(g.of), _fd_safe(cases, g.wrt)
@@ -88,7 +94,8 @@ def output_checks(problem: Problem, output: Output, cases: list[Case],
 
 def part_checks(problem: Problem, part: Part, cases: list[Case]) -> list[checks.Check]:
     about = problem.spec.case_sets[part.cases].about
-    found = [c for output in part.outputs for c in output_checks(problem, output, cases, about)]
+    found = [c for output in part.outputs
+             for c in output_checks(problem, output, cases, about, part.hints_for(output))]
     for item in part.contains:
         found.append(checks.contains(
             f"{item.student} holds {item.label}", expr.parse(item.student), item.label,
@@ -97,12 +104,14 @@ def part_checks(problem: Problem, part: Part, cases: list[Case]) -> list[checks.
     return found
 
 
-def drive(check: checks.Check, session: ChildSession, seconds: float) -> checks.Verdict:
-    """Carry a check's calls to the child and its results back; a failed child fails the check."""
+def drive(check: checks.Check, session: ChildSession, seconds: float,
+          detail: bool = False) -> checks.Verdict:
+    """Carry a check's calls to the child and its results back; a failed child fails the check.
+    detail: collect every case's outcome (costs a little; for a person's report, not a batch)."""
     if seconds <= 0:
         return checks.Verdict(check.name, False, "not run: earlier checks of this part used up its time budget",
                               check.points, check.hidden, True)
-    run = check.run()
+    run = check.run(detail)
     try:
         calls = next(run)
         while True:
@@ -126,7 +135,10 @@ def score_part(part: Part, verdicts: list[checks.Verdict]) -> PartResult:
         scored_failures = [v for v in verdicts if v.points and not v.passed]
         status = "error" if all(v.error for v in scored_failures) else "failed"
     results = [CheckResult(name=v.name, passed=v.passed, message=v.message, points=v.points,
-                           hidden=v.hidden, notes=v.notes) for v in verdicts]
+                           hidden=v.hidden, notes=v.notes, hint=v.hint,
+                           cases=None if v.cases is None else
+                           [CaseResult(case=c, passed=ok, detail=why) for c, ok, why in v.cases])
+               for v in verdicts]
     return PartResult(id=part.id, title=part.title, score=score, max_score=part.points,
                       status=status, checks=results)
 
@@ -178,20 +190,22 @@ def plan_for(problem: Problem, seed: int) -> Plan:
     return Plan(problem, seed)
 
 
-def judge_parts(problem: Problem, session: ChildSession, seed: int) -> list[PartResult]:
+def judge_parts(problem: Problem, session: ChildSession, seed: int,
+                detail: bool = False) -> list[PartResult]:
     """Every auto part's checks, carried out through one session."""
     plan = plan_for(problem, seed)
     session.case_table = plan.case_table
     parts = []
     with np.errstate(all="ignore"):   # students' infs and NaNs are verdicts, not warnings
         for part in problem.spec.parts:
-            parts.append(_judge_part(problem, plan, part, session))
+            parts.append(_judge_part(problem, plan, part, session, detail))
     return parts
 
 
-def _judge_part(problem: Problem, plan: Plan, part: Part, session: ChildSession) -> PartResult:
+def _judge_part(problem: Problem, plan: Plan, part: Part, session: ChildSession,
+                detail: bool) -> PartResult:
     part_deadline = time.monotonic() + problem.spec.budgets.part
-    verdicts = [drive(c, session, part_deadline - time.monotonic()) for c in plan.checks[part.id]]
+    verdicts = [drive(c, session, part_deadline - time.monotonic(), detail) for c in plan.checks[part.id]]
     if session.load_failure:
         return errored_part(part, session.load_failure)
     return score_part(part, verdicts)
@@ -213,9 +227,10 @@ def open_session(source_units: list[dict], problem: Problem, deadline: float,
 
 
 def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = None,
-          isolation: str | None = None, server=None) -> ScoreDocument:
+          isolation: str | None = None, server=None, detail: bool = False) -> ScoreDocument:
     """isolation: a mode of grader.sandbox; None takes the strongest available. server: a
-    grader.forkserver.ForkServer of that mode to fork the child from (a batch keeps one)."""
+    grader.forkserver.ForkServer of that mode to fork the child from (a batch keeps one).
+    detail: every check lists each case's outcome (`grader check --verbose`)."""
     started = time.monotonic()
     isolation = isolation or sandbox.strongest()
     submission_id = submission_id or str(path)
@@ -226,7 +241,7 @@ def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = N
     session = open_session(source_units, problem, started + problem.spec.budgets.submission, isolation,
                            seed, server)
     try:
-        parts = judge_parts(problem, session, seed)
+        parts = judge_parts(problem, session, seed, detail)
     finally:
         session.close()
     return _document(problem, seed, submission_id, parts, isolation, started,

@@ -41,3 +41,12 @@ def show(tree: list) -> str:
     if tree[0] == "call":
         return f"{tree[1]}({', '.join(show(a) for a in tree[2])})"
     return f"{show(tree[1])}[{tree[2]!r}]"
+
+
+def functions(tree: list) -> set[str]:
+    """The names of the functions an expression calls."""
+    if tree[0] == "input":
+        return set()
+    if tree[0] == "call":
+        return {tree[1]}.union(*(functions(a) for a in tree[2]))
+    return functions(tree[1])

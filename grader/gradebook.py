@@ -67,6 +67,7 @@ class Summary:
     max_total: float
     parts: list[PartStats]
     failing_checks: list[tuple[str, int]]         # (part id: check name, how many submissions)
+    mistakes: list[tuple[str, int]]                # (part id: hint, how many submissions made it)
     errors: list[tuple[str, str]]                  # (submission, what went wrong)
     timeouts: list[str]
     slowest: list[tuple[str, float]]
@@ -82,11 +83,14 @@ def summarize(documents: list[dict], top: int = 5) -> Summary:
         parts.append(PartStats(pid, statistics.fmean(p["score"] or 0 for p in found), found[0]["max_score"],
                                sum(p["status"] == "passed" for p in found) / len(found)))
     failing: Counter = Counter()
+    mistakes: Counter = Counter()
     errors, timeouts = [], []
     for doc in documents:
-        seen = set()
+        seen, made = set(), set()
         for part in doc["parts"]:
             for check in part.get("checks", []):
+                if not check["passed"] and check.get("hint"):
+                    made.add(f"{part['id']}: {check['hint']}")
                 if not check["passed"] and check.get("points", 1):
                     seen.add(f"{part['id']}: {check['name']}")
                     if TIMEOUT_WORDS in check.get("message", "") and doc["submission"] not in timeouts:
@@ -95,10 +99,11 @@ def summarize(documents: list[dict], top: int = 5) -> Summary:
                 reason = next((c["message"] for c in part.get("checks", []) if not c["passed"]), "")
                 errors.append((doc["submission"], f"part {part['id']}: {reason.splitlines()[0] if reason else ''}"))
         failing.update(seen)
+        mistakes.update(made)
     slowest = sorted(((d["submission"], d.get("elapsed_s", 0.0)) for d in documents), key=lambda x: -x[1])
     return Summary(len(documents), [d["score"] for d in documents],
                    max((d["max_score"] for d in documents), default=0), parts,
-                   failing.most_common(top), errors, timeouts, slowest[:top])
+                   failing.most_common(top), mistakes.most_common(top), errors, timeouts, slowest[:top])
 
 
 def render(summary: Summary) -> str:
@@ -112,6 +117,8 @@ def render(summary: Summary) -> str:
         lines.append(f"{part.id:8} {part.mean:8.2f} {part.max_score:5g} {100 * part.pass_rate:7.1f}%")
     lines += ["", "most common failing checks:"]
     lines += [f"  {count:4}  {name}" for name, count in summary.failing_checks] or ["  none"]
+    lines += ["", "most common mistakes (a hint's mistake matched every case of a check):"]
+    lines += [f"  {count:4}  {name}" for name, count in summary.mistakes] or ["  none"]
     lines += ["", f"errors ({len(summary.errors)} submissions):"]
     lines += [f"  {sub}: {why[:150]}" for sub, why in summary.errors[:10]] or ["  none"]
     lines += ["", f"timeouts ({len(summary.timeouts)} submissions):"]

@@ -3,9 +3,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_serializer
 
 Status = Literal["passed", "failed", "error", "manual"]
+
+
+class CaseResult(BaseModel):
+    case: str                     # "random #3 (unit 0 just below its kink ...)"
+    passed: bool
+    detail: str = ""              # why it failed, in one line
 
 
 class CheckResult(BaseModel):
@@ -15,6 +21,15 @@ class CheckResult(BaseModel):
     points: float = 1.0           # weight within its part; 0 = advisory, shown but not scored
     hidden: bool = True           # details hidden from students where the platform can hide them
     notes: list[str] = Field(default_factory=list)
+    hint: str | None = None       # a common mistake the values match (also the message's first line)
+    cases: list[CaseResult] | None = None   # every case's outcome; only from `grader check --verbose`
+
+    @model_serializer(mode="wrap")
+    def _small(self, handler):
+        data = handler(self)
+        if data.get("cases") is None:   # documents stay small unless per-case results were asked for
+            data.pop("cases", None)
+        return data
 
 
 class PartResult(BaseModel):

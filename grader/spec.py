@@ -1,9 +1,10 @@
 """Problem specs: what to check, as pydantic models loaded from a problem folder.
 
 A problem folder holds `spec.toml` (the parts, their points and checks), `reference.py` (the
-answers, trusted, run only in the judge) and `cases.py` (seeded input generators); a student kit's
-folder holds `vectors.json` in place of the last two (grader.public). The engine
-knows nothing of any particular worksheet; everything specific lives in the folder.
+answers, trusted, run only in the judge), `cases.py` (seeded input generators) and, optionally,
+`mistakes.py` (common wrong answers the hints name; trusted, judge only, like the reference). A
+student kit's folder holds `vectors.json` in place of reference.py and cases.py (grader.public).
+The engine knows nothing of any particular worksheet; everything specific lives in the folder.
 """
 from __future__ import annotations
 
@@ -87,6 +88,22 @@ class Contains(Strict):
         return self
 
 
+class Hint(Strict):
+    """A common mistake for one output: `mistake` (an expression over the reference and
+    mistakes.py) computes the wrong answer. When a failing check's values match it on every case,
+    the feedback says `message`. in_kit: the message and its values give no answer away, so the
+    student kit may keep it."""
+    output: str                    # the label of one of the part's outputs
+    mistake: str
+    message: str
+    in_kit: bool = False
+
+    @model_validator(mode="after")
+    def _parse(self) -> "Hint":
+        expr.parse(self.mistake)
+        return self
+
+
 class Part(Strict):
     id: str
     title: str
@@ -94,6 +111,18 @@ class Part(Strict):
     cases: str
     outputs: list[Output] = Field(default_factory=list)
     contains: list[Contains] = Field(default_factory=list)
+    hints: list[Hint] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _hints_name_outputs(self) -> "Part":
+        labels = [o.label for o in self.outputs]
+        for hint in self.hints:
+            if hint.output not in labels:
+                raise ValueError(f"part {self.id}: a hint names output {hint.output!r}, not one of {labels}")
+        return self
+
+    def hints_for(self, output: Output) -> list[Hint]:
+        return [h for h in self.hints if h.output == output.label]
 
 
 class ManualPart(Strict):
@@ -107,6 +136,7 @@ class CaseSet(Strict):
     function: str
     families: dict[str, int]
     about: dict[str, str] = Field(default_factory=dict)   # family -> words for check names
+    describe: str | None = None    # fn(inputs) -> a line of context shown under a case's inputs
 
 
 class Budgets(Strict):
@@ -166,12 +196,18 @@ class Problem:
     """A loaded problem folder: the spec, the reference namespaces and the case generators."""
 
     def __init__(self, folder: Path, spec: ProblemSpec, references: list[dict[str, Callable]],
-                 generators: dict[str, Callable], vectors=None):
+                 generators: dict[str, Callable], vectors=None,
+                 describers: dict[str, Callable] | None = None,
+                 mistakes: list[dict[str, Callable]] | None = None):
         self.folder = folder
         self.spec = spec
         self.references = references      # all equally right; the first is the primary
         self.generators = generators
         self.vectors = vectors            # a student kit's stored test vectors (grader.public)
+        self.describers = describers or {}   # case set -> fn(inputs) -> str
+        # where hints are evaluated: each reference namespace with its mistakes.py functions
+        mistakes = mistakes or [{}]
+        self.hint_namespaces = [{**ref, **mistakes[i % len(mistakes)]} for i, ref in enumerate(references)]
 
 
 def _import_file(path: Path, name: str) -> ModuleType:
@@ -206,14 +242,35 @@ def load(name_or_path: str = DEFAULT_PROBLEM, *, with_reference: bool = True) ->
             return Problem(folder, spec, [], {}, public.load_vectors(folder, spec))
     tag = f"_grader_problem_{folder.name}"
     cases_module = _import_file(folder / "cases.py", f"{tag}_cases")
-    generators = {}
+    generators, describers = {}, {}
     for key, case_set in spec.case_sets.items():
-        fn = getattr(cases_module, case_set.function, None)
-        if not callable(fn):
-            raise SpecError(f"{folder / 'cases.py'} has no generator {case_set.function!r} (case set {key!r})")
-        generators[key] = fn
+        for name, found in ((case_set.function, generators), (case_set.describe, describers)):
+            fn = getattr(cases_module, name, None) if name else None
+            if name and not callable(fn):
+                raise SpecError(f"{folder / 'cases.py'} has no function {name!r} (case set {key!r})")
+            if fn:
+                found[key] = fn
     references: list[dict[str, Callable]] = []
+    mistakes: list[dict[str, Callable]] = []
     if with_reference:
         references = list(_import_file(folder / "reference.py", f"{tag}_reference").REFERENCES)
-    return Problem(folder, spec, references, generators)
+        mistakes = _mistakes(folder, tag, spec, references)
+    return Problem(folder, spec, references, generators, describers=describers, mistakes=mistakes)
+
+
+def _mistakes(folder: Path, tag: str, spec: ProblemSpec, references: list[dict]) -> list[dict]:
+    """mistakes.py's MISTAKES: a list of dicts of functions, one per reference (or one for all),
+    checked against the names the hints call."""
+    path = folder / "mistakes.py"
+    mistakes = list(_import_file(path, f"{tag}_mistakes").MISTAKES) if path.exists() else []
+    if mistakes and len(mistakes) not in (1, len(references)):
+        raise SpecError(f"{path}: MISTAKES has {len(mistakes)} entries; REFERENCES has {len(references)}")
+    known = set(references[0]) | set(mistakes[0] if mistakes else {})
+    for part in spec.parts:
+        for hint in part.hints:
+            unknown = expr.functions(expr.parse(hint.mistake)) - known
+            if unknown:
+                raise SpecError(f"part {part.id}: hint {hint.mistake!r} calls {sorted(unknown)}, "
+                                f"defined in neither reference.py nor mistakes.py")
+    return mistakes
 

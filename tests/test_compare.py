@@ -30,9 +30,41 @@ def test_squeezable_shapes_pass_with_a_note():
 def test_other_shapes_fail_naming_both():
     result = compare(np.zeros((3, 1)), np.zeros((3, 3)), 1e-6, 1e-9)
     assert not result.passed
-    assert result.message == "wrong shape: expected shape (3, 1), got shape (3, 3)"
+    first, *rest = result.message.splitlines()
+    assert first.startswith("wrong shape: expected shape (3, 1), got shape (3, 3)")
+    assert "broadcast into a square" in first          # the usual cause of (k, k) for (k, 1)
+    assert rest[0].startswith("expected: [[0.]") and any(r.startswith("got:      [[0., 0., 0.]") for r in rest)
     result = compare(np.array(1.0), np.zeros(2), 1e-6, 1e-9)
-    assert result.message == "wrong shape: expected a scalar, got shape (2,)"
+    assert result.message.splitlines()[0] == "wrong shape: expected a scalar, got shape (2,)"
+    result = compare(np.zeros((2, 3)), np.zeros((3, 2)), 1e-6, 1e-9)
+    assert "the transpose of the expected shape?" in result.message
+
+
+def test_rows_line_up_under_their_label():
+    result = compare(np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]]), 1e-6, 1e-9,
+                     expected_label="finite differences")
+    lines = result.message.splitlines()
+    assert lines[0] == "finite differences: [[1.],"
+    assert lines[1] == "                     [2.]]"
+    assert lines[2] == "got:                [[1.],"
+
+
+def test_which_entries_are_off_relative_inf_at_zero_and_nan_said():
+    expected = np.array([0.0, 1.0, 2.0, 3.0])
+    result = compare(expected, np.array([0.5, 1.0, 2.0, np.nan]), 1e-6, 1e-9)
+    message = result.message
+    assert "Mismatch at index:\n  (0,): got 0.5, expected 0.0\n  (3,): got nan, expected 3.0" in message
+    assert "Max relative difference: inf at (0,)" in message     # as numpy.testing: not 1.8e308
+    assert "got holds 1 NaN where a finite number was expected (first at (3,))" in message
+    assert result.brief.startswith("2 of 4 entries off")
+    # a scalar says expected and got in one line; -0.0 shows as 0.0
+    result = compare(np.array(-0.0), np.array(1.5), 1e-6, 1e-9)
+    assert result.brief == "expected 0, got 1.5" and "expected: 0.0" in result.message
+
+
+def test_every_entry_off_is_not_listed_again():
+    result = compare(np.array([1.0, 2.0]), np.array([5.0, 6.0]), 1e-6, 1e-9)
+    assert "Mismatch at index" not in result.message
 
 
 @np.errstate(all="ignore")   # as the engine judges

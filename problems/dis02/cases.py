@@ -95,3 +95,13 @@ def posterior_groups(rng, family, index, size=4):
     scale = 10.0 ** rng.uniform(-1, 0.5)
     return [Case({"w": rng.normal(0.0, scale, size=X.shape[1]), "X": X, "y": y, "lam": lam}, label=label)
             for _ in range(size)]
+
+
+def hidden_units(inputs):
+    """Which hidden units are on at this x: the pattern every ReLU mask must follow."""
+    z1 = (inputs["W1"] * inputs["x"] + inputs["b1"])[:, 0]
+    on = ", ".join(str(i) for i in np.flatnonzero(z1 > 0)) or "none"
+    kinks = np.flatnonzero(z1 == 0)
+    at_kink = f"; at its kink (z1 = 0): {', '.join(map(str, kinks))}" if len(kinks) else ""
+    values = ", ".join(f"{z:.4g}" for z in z1)
+    return f"hidden units on at this x (z1 > 0): {on} (of k = {len(z1)}){at_kink}; z1 = [{values}]"

@@ -1,0 +1,122 @@
+"""Misconception hints: a spec's common mistakes, matched against a student's values when a check
+fails, so the feedback can name the mistake ("dJ/dx is missing the skip connection's term").
+
+A mistake is an expression evaluated, like the reference, in the judge only (over reference.py and
+the problem's mistakes.py). It fires on a failing check when the student's values match it on
+every case it makes a claim on, and it differs from every right answer on at least one case the
+student failed; a mistake that equals a right answer on some case (a forgotten mask when every
+unit is on) is no evidence there. Its values are made the first time a check of the plan needs
+them: once per seed at most, and never for a submission that passes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from grader import compare as cmp
+from grader.cases import Case
+from grader.child import evaluate
+
+
+@dataclass
+class Mistake:
+    message: str
+    values: list            # per case: the mistake's arrays (one per convention), or None: no claim
+    distinct: list[bool]    # per unit (a case, or a group): it differs from every right answer
+
+
+def compare_differences(right: np.ndarray, mine: np.ndarray, tol) -> cmp.Comparison:
+    """mine[j] - mine[0] against right[j] - right[0], scaled by the size of right's values."""
+    scale = np.max(np.abs(right)) + np.max(np.abs(right - right[0]))
+    return cmp.allclose(right[1:] - right[0], mine[1:] - mine[0], tol.rtol, tol.atol, scale)
+
+
+def groups_of(cases: list[Case]) -> list[list[int]]:
+    found: dict[int, list[int]] = {}
+    for i, case in enumerate(cases):
+        found.setdefault(case.group, []).append(i)
+    return list(found.values())
+
+
+def _values(namespaces: list[dict], tree: list, inputs: dict) -> list[np.ndarray] | None:
+    """The value under every convention, duplicates dropped; None if the mistake makes no claim."""
+    values: list[np.ndarray] = []
+    for namespace in namespaces:
+        value = evaluate(tree, namespace, inputs)
+        if value is None:
+            return None
+        value = np.asarray(value, dtype=np.float64)
+        if not any(v.shape == value.shape and np.array_equal(v, value, equal_nan=True) for v in values):
+            values.append(value)
+    return values
+
+
+class Hints:
+    """The hints of one check: (message, mistake tree) pairs over the check's cases, compared
+    value by value, or (up_to_constant) by differences within each group of cases."""
+
+    def __init__(self, told: list[tuple[str, list]], namespaces: list[dict], cases: list[Case],
+                 expected: list[list[np.ndarray]], tol, up_to_constant: bool = False):
+        self.told, self.namespaces, self.cases, self.expected, self.tol = told, namespaces, cases, expected, tol
+        self.up_to_constant = up_to_constant
+        self.units = groups_of(cases) if up_to_constant else [[i] for i in range(len(cases))]
+        self._made: list[Mistake] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.told)
+
+    def mistakes(self) -> list[Mistake]:
+        """Those that differ from the right answers somewhere (others could never be told apart)."""
+        if self._made is None:
+            with np.errstate(all="ignore"):
+                made = [self._make(message, tree) for message, tree in self.told]
+            self._made = [m for m in made if any(m.distinct)]
+        return self._made
+
+    def _make(self, message: str, tree: list) -> Mistake:
+        spaces = self.namespaces[:1] if self.up_to_constant else self.namespaces
+        values = [_values(spaces, tree, case.inputs) for case in self.cases]
+        distinct = []
+        for unit in self.units:
+            if any(values[i] is None for i in unit):
+                distinct.append(False)
+            elif self.up_to_constant:
+                mistaken = np.array([values[i][0].item() for i in unit])
+                right = np.array([self.expected[i][0].item() for i in unit])
+                distinct.append(not compare_differences(right, mistaken, self.tol).passed
+                                and not compare_differences(mistaken, right, self.tol).passed)
+            else:
+                i = unit[0]
+                distinct.append(not any(self._close(r, m) for r in self.expected[i] for m in values[i]))
+        return Mistake(message, values, distinct)
+
+    def _close(self, a: np.ndarray, b: np.ndarray) -> bool:
+        rtol, atol = self.tol.rtol, self.tol.atol
+        return cmp.matches(a, b, rtol, atol) or cmp.matches(b, a, rtol, atol)
+
+    def _agrees(self, mistake: Mistake, unit: list[int], observed: list) -> bool:
+        if any(mistake.values[i] is None for i in unit):
+            return True                 # no claim here: anything goes
+        got = [observed[i] for i in unit]
+        if any(g is None for g in got):
+            return False
+        if self.up_to_constant:
+            if any(g.size != 1 for g in got):
+                return False
+            mistaken = np.array([mistake.values[i][0].item() for i in unit])
+            return compare_differences(mistaken, np.array([g.item() for g in got]), self.tol).passed
+        return any(cmp.matches(v, got[0], self.tol.rtol, self.tol.atol) for v in mistake.values[unit[0]])
+
+    def __call__(self, observed: list, failed: Iterable[int]) -> str | None:
+        """The first mistake the student's values (a float64 array per case, None where there was
+        none) match on every unit, that differs from the right answers on a unit the student
+        failed. `failed`: indices of failed cases."""
+        failed = set(failed)
+        failed_units = [k for k, unit in enumerate(self.units) if failed.intersection(unit)]
+        for mistake in self.mistakes():
+            if any(mistake.distinct[k] for k in failed_units) and \
+                    all(self._agrees(mistake, unit, observed) for unit in self.units):
+                return mistake.message
+        return None
