@@ -350,7 +350,7 @@ def serve(rfd: int, wfd: int) -> None:
             cases = {key: decode_case(encoded) for key, encoded in request["cases"].items()}
             memo = {}
         exprs = request["exprs"]
-        shared = [json.dumps(outermost_call(tree)[0]) for tree in exprs]   # the memo's key
+        shared = [_dumps(outermost_call(tree)[0]) for tree in exprs]   # the memo's key
         results = [run_item(item, exprs, shared, namespace, cases, memo) for item in request["items"]]
         write_frame(wfd, {"nonce": request["nonce"], "results": results})
 
