@@ -64,8 +64,19 @@ class Hints:
         self.units = groups_of(cases) if up_to_constant else [[i] for i in range(len(cases))]
         self._made: list[Mistake] | None = None
 
+    @classmethod
+    def known(cls, values: list[tuple[str, list]], cases: list[Case], expected: list[list[np.ndarray]],
+              tol, up_to_constant: bool = False) -> "Hints":
+        """Hints whose values were worked out elsewhere (a student kit stores them as data):
+        (message, per case the arrays of each convention, or None for no claim)."""
+        made = cls([], [], cases, expected, tol, up_to_constant)
+        with np.errstate(all="ignore"):
+            found = [made._mistake(message, per_case) for message, per_case in values]
+        made._made = [m for m in found if any(m.distinct)]
+        return made
+
     def __bool__(self) -> bool:
-        return bool(self.told)
+        return bool(self.told) or bool(self._made)
 
     def mistakes(self) -> list[Mistake]:
         """Those that differ from the right answers somewhere (others could never be told apart)."""
@@ -75,9 +86,14 @@ class Hints:
             self._made = [m for m in made if any(m.distinct)]
         return self._made
 
+    def values(self, tree: list, case: Case) -> list[np.ndarray] | None:
+        """A mistake's arrays on a case, one per convention (None: no claim)."""
+        return _values(self.namespaces[:1] if self.up_to_constant else self.namespaces, tree, case.inputs)
+
     def _make(self, message: str, tree: list) -> Mistake:
-        spaces = self.namespaces[:1] if self.up_to_constant else self.namespaces
-        values = [_values(spaces, tree, case.inputs) for case in self.cases]
+        return self._mistake(message, [self.values(tree, case) for case in self.cases])
+
+    def _mistake(self, message: str, values: list) -> Mistake:
         distinct = []
         for unit in self.units:
             if any(values[i] is None for i in unit):

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from grader import __version__, checks, engine, expr, packaging, public
 from grader import spec as specs
 from grader.cases import DEFAULT_SEED, Case
+from grader.hints import Hints
 from grader.values import encode_input
 
 KIT_CONFIG = "kit.toml"
@@ -94,6 +95,17 @@ def _pick(problem, config: KitConfig, name: str, made: list[Case]) -> tuple[list
     return list(chosen.values()), about
 
 
+def _kit_hints(problem, part, output, case: Case) -> dict:
+    """The outputs, on one case, of the output's mistakes whose message gives no answer away."""
+    finder = Hints([], problem.hint_namespaces, [], [], None, output.up_to_constant)
+    found = {}
+    for hint in part.hints_for(output):
+        if hint.in_kit:
+            values = finder.values(expr.parse(hint.mistake), case)
+            found[hint.message] = None if values is None else [_encode(v) for v in values]
+    return found
+
+
 def make_vectors(problem, config: KitConfig) -> dict:
     """The vectors file's content (grader.public.Vectors), from the reference."""
     spec = problem.spec
@@ -108,7 +120,8 @@ def make_vectors(problem, config: KitConfig) -> dict:
         for output in part.outputs:
             tree = expr.parse(output.student)
             values = [{"case": c.key, "expected": [_encode(v) for v in
-                                                   checks.reference_value(problem.references, tree, c.inputs)]}
+                                                   checks.reference_value(problem.references, tree, c.inputs)],
+                       "hints": _kit_hints(problem, part, output, c)}
                       for c in cases]
             if output.gradient and not public._fd_safe(cases, output.gradient.wrt):
                 raise KitError(f"part {part.id}: no picked case is smooth enough around it for finite "
@@ -125,7 +138,7 @@ def make_vectors(problem, config: KitConfig) -> dict:
                                         for c, needles in chosen]})
         parts[part.id] = {"outputs": outputs, "contains": contains}
     stored = {c.key: {"inputs": c.encoded(), "family": c.family, "index": c.index, "group": c.group,
-                      "label": c.label, "radius": c.radius}
+                      "label": c.label, "radius": c.radius, "context": c.context}
               for cases in picked.values() for c in cases}
     vectors = {"format": public.FORMAT, "problem": spec.name, "seed": config.seed,
                "grader_version": __version__, "about": about, "cases": stored, "parts": parts}
@@ -145,6 +158,29 @@ def _pyproject(spec) -> str:
         f'description = "Self-check kit: public checks for {spec.name}"\nreadme = "README.md"'))
 
 
+def spec_without_hints(path: Path) -> str:
+    """spec.toml less its [[parts.hints]] tables: their messages may give answers away (the kit's
+    hints are data in vectors.json, and only those marked in_kit)."""
+    kept, skipping = [], False
+    for line in path.read_text().splitlines(keepends=True):
+        head = line.strip()
+        if head == "[[parts.hints]]":
+            skipping = True
+            continue
+        if skipping and (not head or head.startswith("[")):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    text = "".join(kept)
+    original = specs.ProblemSpec.model_validate(tomllib.loads(path.read_text()))
+    stripped = specs.ProblemSpec.model_validate(tomllib.loads(text))
+    if stripped.model_dump() != original.model_copy(update={"parts": [
+            part.model_copy(update={"hints": []}) for part in original.parts]}).model_dump():
+        raise KitError(f"{path}: could not take its hints out cleanly; keep each [[parts.hints]] "
+                       "table's keys on the lines right after it")
+    return text
+
+
 def stage(problem, vectors: dict, folder: Path, readme: str) -> Path:
     """A source tree for the wheel: this package, and the problem's spec and vectors only."""
     package = Path(__file__).resolve().parent
@@ -153,7 +189,7 @@ def stage(problem, vectors: dict, folder: Path, readme: str) -> Path:
     target.mkdir(parents=True)
     (folder / "problems" / "__init__.py").write_text("")
     (target / "__init__.py").write_text("")
-    shutil.copy(problem.folder / "spec.toml", target / "spec.toml")
+    (target / "spec.toml").write_text(spec_without_hints(problem.folder / "spec.toml"))
     if problem.spec.plots and (problem.folder / "plots.py").exists():
         shutil.copy(problem.folder / "plots.py", target / "plots.py")   # inputs and kinks, no answers
     (target / public.VECTORS).write_text(_json(vectors))

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from grader import checks, expr, gradcheck
 from grader.cases import Case
+from grader.hints import Hints
 
 VECTORS = "vectors.json"
 FORMAT = 1
@@ -46,12 +47,15 @@ class StoredCase(Strict):
     group: int
     label: str = ""
     radius: float | None = None
+    context: str = ""                     # the case set's describe line, made when the kit was built
 
 
 class Expected(Strict):
     case: str
     expected: list[Value]                 # every equally right answer
-    hints: dict[str, Value] = {}          # a named mistake's output on this case, for feedback
+    # a common mistake's outputs on this case (one per convention; None: no claim), by its
+    # message: only hints whose message gives no answer away (in_kit) are stored
+    hints: dict[str, list[Value] | None] = {}
 
 
 class OutputVectors(Strict):
@@ -91,6 +95,10 @@ def decode(value: Value):
     return float(value)
 
 
+def _stored(values: list[Value] | None) -> list[np.ndarray] | None:
+    return None if values is None else [np.asarray(decode(v), dtype=np.float64) for v in values]
+
+
 def load_vectors(folder: Path, spec) -> Vectors:
     """The folder's vectors, checked against its spec: every auto part, output and case there."""
     from grader.spec import SpecError
@@ -116,7 +124,8 @@ def load_vectors(folder: Path, spec) -> Vectors:
 
 def _cases(vectors: Vectors) -> dict[str, Case]:
     return {key: Case({name: decode(v) for name, v in c.inputs.items()}, radius=c.radius,
-                      family=c.family, index=c.index, group=c.group, label=c.label, key=key)
+                      family=c.family, index=c.index, group=c.group, label=c.label, key=key,
+                      context=c.context)
             for key, c in vectors.cases.items()}
 
 
@@ -140,7 +149,10 @@ def _output_checks(problem, output, stored: OutputVectors, cases: dict[str, Case
         count = len({c.group for c in members}) if output.up_to_constant else len(members)
         name = f"{expr.show(tree)} matches the reference on {count} fixed {about.get(family, family + ' cases')}"
         make = checks.differences_match if output.up_to_constant else checks.values_match
-        found.append(make(name, tree, members, expected, tol, family, output.points, False))
+        messages = dict.fromkeys(m for e in entries for m in e.hints)
+        told = Hints.known([(m, [_stored(e.hints.get(m)) for e in entries]) for m in messages],
+                           members, expected, tol, output.up_to_constant) if messages else None
+        found.append(make(name, tree, members, expected, tol, family, output.points, False, told))
     mine = [cases[e.case] for e in stored.values]
     if output.gradient:
         g = output.gradient

@@ -301,3 +301,31 @@ def test_the_kit_plots_problem_1_from_the_students_functions_alone(built, tmp_pa
     assert all(panel.reference is None for panel in result.panels)
     assert all(panel.drawn for panel in result.panels)
     assert all(path.read_bytes().startswith(b"\x89PNG") for path in result.files)
+
+
+def test_the_kit_keeps_only_hints_that_give_nothing_away(built, public, dis02, grade_source, tmp_path):
+    wheel, unpacked = built
+    shipped = "\n".join((unpacked / "problems" / "dis02" / name).read_text() for name in ("spec.toml", "vectors.json"))
+    hints = [h for part in dis02.spec.parts for h in part.hints]
+    assert any(h.in_kit for h in hints) and any(not h.in_kit for h in hints)
+    for hint in hints:
+        assert (hint.message in shipped) == hint.in_kit, hint.message
+    lines = (unpacked / "problems" / "dis02" / "spec.toml").read_text().splitlines()
+    assert "[[parts.hints]]" not in [line.strip() for line in lines]
+    # a kit hint fires in the kit as in the full grader: y without its ReLU
+    kit_hint = next(h for h in hints if h.in_kit and h.output == "y")
+    source = BASE_SOURCE.replace("a = np.maximum(z, 0.0)", "a = z")
+    assert source != BASE_SOURCE
+    path = tmp_path / "no_relu.py"
+    path.write_text(source)
+    doc = grade(path, public, 182)
+    fired = {c.hint for c in doc.part("1y").checks if c.hint}
+    assert fired == {kit_hint.message}
+
+
+def test_the_kit_shows_which_hidden_units_are_on(public, tmp_path):
+    path = tmp_path / "no_mask.py"
+    path.write_text(apply(BASE_SOURCE, next(m for m in MUTANTS if m.name == "db1-no-mask")))
+    doc = grade(path, public, 182)
+    failed = next(c for c in doc.part("1c").checks if not c.passed)
+    assert "hidden units on at this x" in failed.message
