@@ -68,6 +68,7 @@ def test_buggy_feedback_is_in_the_part_and_hidden_until_the_due_date(tmp_path):
     failed = {t.number: t for t in results.tests if t.status == "failed"}
     assert set(failed) == {"1c", "1d"}
     assert "dy_db1(x, W1, b1, W2, b2):" in failed["1c"].output and "expected:" in failed["1c"].output
+    assert "hint: dy/db1 is missing the ReLU mask" in failed["1c"].output      # the misconception, named
     assert failed["1c"].visibility == "after_due_date"
     # the always-visible summary carries public checks only, never a hidden check's inputs
     assert "random case" not in results.output and "advisory" in results.output
