@@ -149,10 +149,10 @@ def compare(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float,
     if scale is None and got.shape == expected.shape and matches(expected, got, rtol, atol):
         return Comparison(True)   # the common case, kept cheap
     width = max(len(expected_label), len("got")) + 2
-    shown = (f"{show(expected, f'{expected_label}:'.ljust(width))}\n"
-             f"{show(got if got.size <= 10 * max(expected.size, 1) else got.ravel()[:40], 'got:'.ljust(width))}")
     fitted, note, error = fit_shape(expected.shape, got)
     if fitted is None:
+        shown = (f"{show(expected, f'{expected_label}:'.ljust(width))}\n"
+                 f"{show(got if got.size <= 10 * max(expected.size, 1) else got.ravel()[:40], 'got:'.ljust(width))}")
         return Comparison(False, f"{error}\n{shown}", brief=error)
     result = allclose(expected, fitted, rtol, atol, scale)
     result.note = note

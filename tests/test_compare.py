@@ -72,3 +72,23 @@ def test_nan_and_inf():
     assert not compare(np.array(1.0), np.array(np.nan), 1e-6, 1e-9).passed
     assert not compare(np.array(1.0), np.array(np.inf), 1e-6, 1e-9).passed
     assert compare(np.array(np.inf), np.array(np.inf), 1e-6, 1e-9).passed
+
+
+def test_all_at_once_passes_only_well_formed_numbers_within_tolerance():
+    from grader.checks import AllClose
+    from grader.spec import Tolerance
+    expected = [[np.array([[1.0], [2.0]])], [np.array(3.0)]]
+    fast = AllClose(expected, Tolerance(rtol=1e-6, atol=1e-9))
+    good = [{"t": "arr", "shape": [2, 1], "d": [1.0, 2.0]}, {"t": "num", "v": 3}]
+    assert fast(good)
+    for broken in (
+        [{"t": "arr", "shape": [2, 1], "d": [1.0, 2.1]}, good[1]],            # a value off
+        [{"t": "arr", "shape": [2, 1], "d": [True, 2.0]}, good[1]],           # a bool is not a number
+        [{"t": "arr", "shape": [2, 1], "d": ["1.0", 2.0]}, good[1]],          # nor is a string
+        [{"t": "arr", "shape": [1, 2], "d": [1.0, 2.0]}, good[1]],            # shape: the slow path decides
+        [{"t": "arr", "shape": [2, 1], "d": [1.0]}, good[1]],                 # malformed
+        [good[0], {"t": "num", "v": float("nan")}],
+        [good[0], {"t": "raised", "type": "ValueError", "msg": ""}],
+        [good[0]],                                                            # a result missing
+    ):
+        assert not fast(broken), broken
