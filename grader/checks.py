@@ -70,12 +70,7 @@ def reference_eval(tree: list, namespace: dict, inputs: dict):
 
 def reference_value(references: list[dict], tree: list, inputs: dict) -> list[np.ndarray]:
     """The value under every equally right reference, duplicates dropped."""
-    values: list[np.ndarray] = []
-    for namespace in references:
-        value = np.asarray(reference_eval(tree, namespace, inputs), dtype=np.float64)
-        if not any(v.shape == value.shape and np.array_equal(v, value, equal_nan=True) for v in values):
-            values.append(value)
-    return values
+    return cmp.distinct(reference_eval(tree, namespace, inputs) for namespace in references)
 
 
 def show_inputs(case: Case) -> str:

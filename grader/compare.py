@@ -30,6 +30,16 @@ def show(array: np.ndarray, label: str = "") -> str:
         return label + np.array2string(array, separator=", ", prefix=label)
 
 
+def distinct(values) -> list[np.ndarray]:
+    """float64 arrays of the values, duplicates (same shape, same numbers, NaN equal) dropped."""
+    kept: list[np.ndarray] = []
+    for value in values:
+        value = np.asarray(value, dtype=np.float64)
+        if not any(v.shape == value.shape and np.array_equal(v, value, equal_nan=True) for v in kept):
+            kept.append(value)
+    return kept
+
+
 def squeezed(shape: tuple) -> tuple:
     return tuple(n for n in shape if n != 1)
 

@@ -41,12 +41,6 @@ class Cases:
         return self.made[name]
 
 
-def _fd_safe(cases: list[Case], wrt: str) -> list[Case]:
-    safe = [c for c in cases
-            if c.radius is None or c.radius >= gradcheck.SAFETY * gradcheck.max_step(c.inputs[wrt])]
-    return safe[:FD_CASES]
-
-
 def _largest(cases: list[Case], count: int) -> list[Case]:
     """The cases with the most numbers in their inputs: few cases, but the richest (the widest
     network has the best chance of showing every kind of entry)."""
@@ -72,7 +66,7 @@ def output_checks(problem: Problem, output: Output, cases: list[Case],
         found.append(make(name, tree, members, expected, tol, family, output.points, output.hidden, told))
     if output.gradient:
         g = output.gradient
-        of_tree, safe = expr.parse(g.of), _fd_safe(cases, g.wrt)
+        of_tree, safe = expr.parse(g.of), gradcheck.safe_cases(cases, g.wrt, FD_CASES)
         of_text = expr.show(of_tree)
         if g.ref_points:
             found.append(checks.gradient_vs_reference(

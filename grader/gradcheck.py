@@ -24,6 +24,12 @@ SAFETY = 100.0
 EPS_MACHINE = np.finfo(np.float64).eps
 
 
+def safe_cases(cases: list, wrt: str, count: int) -> list:
+    """The first `count` cases whose generator promises smoothness within SAFETY steps of `wrt`
+    (a case's radius; None: smooth everywhere)."""
+    return [c for c in cases if c.radius is None or c.radius >= SAFETY * max_step(c.inputs[wrt])][:count]
+
+
 def steps(value) -> Iterator[tuple[tuple, float]]:
     """(index, h) for each element of a float or array input."""
     array = np.asarray(value, dtype=np.float64)

@@ -120,16 +120,8 @@ def protect(root: Path) -> None:
             os.chmod(folder, stat.S_IRWXU)
 
 
-def _check_lines(part: PartResult, public_only: bool) -> list[str]:
-    lines = []
-    for check in part.checks:
-        if public_only and check.hidden:
-            continue
-        lines.append(f"  [{'ok' if check.passed else 'x '}] {render.clean(check.name)}")
-        if not check.passed and check.message:
-            lines += ["      " + line for line in render.clean(check.message).splitlines()[:40]]
-        lines += [f"      note: {render.clean(n)}" for n in check.notes]
-    return lines
+def _public(part: PartResult) -> PartResult:
+    return part.model_copy(update={"checks": [c for c in part.checks if not c.hidden]})
 
 
 def part_test(part: PartResult, config: Config) -> GradescopeTest:
@@ -137,8 +129,8 @@ def part_test(part: PartResult, config: Config) -> GradescopeTest:
     return GradescopeTest(
         name=f"{part.id}: {part.title}", number=part.id, score=part.score or 0.0,
         max_score=part.max_score, status="passed" if part.status == "passed" else "failed",
-        output="\n".join([f"{part.status}: {part.score or 0:g} / {part.max_score:g}"]
-                         + _check_lines(part, public_only=False)),
+        output=f"{part.status}: {part.score or 0:g} / {part.max_score:g}\n"
+               + render.plain_details(part, verbose=True),
         visibility=config.hidden_visibility if has_hidden else "visible", tags=[part.status])
 
 
@@ -153,9 +145,9 @@ def summary(doc: ScoreDocument, config: Config, seed_note: str) -> str:
     for part in doc.parts:
         if part.status == "manual":
             continue
-        lines = _check_lines(part, public_only=config.hidden_visibility != "visible")
-        if lines:
-            out += [f"{part.id}: {part.title}"] + lines
+        shown = part if config.hidden_visibility == "visible" else _public(part)
+        if shown.checks:
+            out += [f"{part.id}: {part.title}", render.plain_details(shown, verbose=True)]
     manual = [p.id for p in doc.parts if p.status == "manual"]
     if manual:
         out.append(f"Graded by hand, not here: {', '.join(manual)}.")

@@ -40,17 +40,17 @@ def groups_of(cases: list[Case]) -> list[list[int]]:
     return list(found.values())
 
 
-def _values(namespaces: list[dict], tree: list, inputs: dict) -> list[np.ndarray] | None:
-    """The value under every convention, duplicates dropped; None if the mistake makes no claim."""
-    values: list[np.ndarray] = []
-    for namespace in namespaces:
+def mistake_values(namespaces: list[dict], tree: list, inputs: dict,
+                   up_to_constant: bool = False) -> list[np.ndarray] | None:
+    """The mistake's value under every convention (the first only, up to a constant), duplicates
+    dropped; None if it makes no claim here."""
+    values = []
+    for namespace in namespaces[:1] if up_to_constant else namespaces:
         value = evaluate(tree, namespace, inputs)
         if value is None:
             return None
-        value = np.asarray(value, dtype=np.float64)
-        if not any(v.shape == value.shape and np.array_equal(v, value, equal_nan=True) for v in values):
-            values.append(value)
-    return values
+        values.append(value)
+    return cmp.distinct(values)
 
 
 class Hints:
@@ -88,7 +88,7 @@ class Hints:
 
     def values(self, tree: list, case: Case) -> list[np.ndarray] | None:
         """A mistake's arrays on a case, one per convention (None: no claim)."""
-        return _values(self.namespaces[:1] if self.up_to_constant else self.namespaces, tree, case.inputs)
+        return mistake_values(self.namespaces, tree, case.inputs, self.up_to_constant)
 
     def _make(self, message: str, tree: list) -> Mistake:
         return self._mistake(message, [self.values(tree, case) for case in self.cases])

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from grader import __version__, checks, engine, expr, packaging, public
 from grader import spec as specs
 from grader.cases import DEFAULT_SEED, Case
-from grader.hints import Hints
+from grader.hints import mistake_values
 from grader.values import encode_input
 
 KIT_CONFIG = "kit.toml"
@@ -35,8 +35,6 @@ SECRET_FILES = ("reference.py", "mistakes.py")    # never shipped, and none of t
 LEFT_OUT = SECRET_FILES + ("cases.py",)           # not in a kit's problem folder: it needs no generators
 DEFAULT_PICKS = 2                                 # cases per family when kit.toml says nothing
 MIN_SECRET_CHARS = 12                             # shorter lines ("return 1.0") are too common to scan for
-DEPENDENCIES = ["numpy>=1.24", "pydantic>=2.5", "click>=8.1", "nbformat>=5.9", "pyyaml>=6",
-                "tomli>=2; python_version < '3.11'"]
 
 
 class KitError(Exception):
@@ -97,11 +95,11 @@ def _pick(problem, config: KitConfig, name: str, made: list[Case]) -> tuple[list
 
 def _kit_hints(problem, part, output, case: Case) -> dict:
     """The outputs, on one case, of the output's mistakes whose message gives no answer away."""
-    finder = Hints([], problem.hint_namespaces, [], [], None, output.up_to_constant)
     found = {}
     for hint in part.hints_for(output):
         if hint.in_kit:
-            values = finder.values(expr.parse(hint.mistake), case)
+            values = mistake_values(problem.hint_namespaces, expr.parse(hint.mistake), case.inputs,
+                                    output.up_to_constant)
             found[hint.message] = None if values is None else [_encode(v) for v in values]
     return found
 
@@ -154,8 +152,11 @@ def version(spec) -> str:
 
 
 def _pyproject(spec) -> str:
-    return packaging.pyproject(DEPENDENCIES, version(spec), extra=(
-        f'description = "Self-check kit: public checks for {spec.name}"\nreadme = "README.md"'))
+    try:
+        return packaging.pyproject(packaging.dependencies(), version(spec), extra=(
+            f'description = "Self-check kit: public checks for {spec.name}"\nreadme = "README.md"'))
+    except packaging.PackagingError as err:
+        raise KitError(str(err)) from None
 
 
 def spec_without_hints(path: Path) -> str:
@@ -183,8 +184,7 @@ def spec_without_hints(path: Path) -> str:
 
 def stage(problem, vectors: dict, folder: Path, readme: str) -> Path:
     """A source tree for the wheel: this package, and the problem's spec and vectors only."""
-    package = Path(__file__).resolve().parent
-    shutil.copytree(package, folder / "grader", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    packaging.copy_package(folder)
     target = folder / "problems" / problem.folder.name
     target.mkdir(parents=True)
     (folder / "problems" / "__init__.py").write_text("")

@@ -24,12 +24,13 @@ class PackagingError(Exception):
     pass
 
 
-def _dependencies() -> list[str]:
+def dependencies() -> list[str]:
     """The package's own requirements, without extras."""
     try:
         requires = metadata.requires("grader") or []
     except metadata.PackageNotFoundError:
-        requires = []
+        raise PackagingError("grader is not installed (pip install -e .), so its dependencies are "
+                             "unknown and a wheel of it would install without them") from None
     return [r for r in requires if "extra ==" not in r]
 
 
@@ -60,16 +61,21 @@ include = ["grader*", "problems*"]
 """
 
 
+def copy_package(dest: Path) -> None:
+    """grader/ itself into a staged tree."""
+    shutil.copytree(PACKAGE_ROOT, dest / "grader", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+
+
 def stage(dest: Path, problems: list[str], leave_out: tuple[str, ...] = ()) -> Path:
     """A buildable source tree in dest: grader/, the named problem folders, a pyproject.toml.
     `leave_out`: file names never copied (say, a reference solution)."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*", *leave_out)
-    shutil.copytree(PACKAGE_ROOT, dest / "grader", ignore=ignore)
+    copy_package(dest)
     (dest / "problems").mkdir()
     (dest / "problems" / "__init__.py").write_text("")
     for name in problems:
         shutil.copytree(PROBLEMS_ROOT / name, dest / "problems" / name, ignore=ignore)
-    (dest / "pyproject.toml").write_text(pyproject(_dependencies()))
+    (dest / "pyproject.toml").write_text(pyproject(dependencies()))
     return dest
 
 

@@ -130,9 +130,7 @@ def _cases(vectors: Vectors) -> dict[str, Case]:
 
 
 def _fd_safe(cases: list[Case], wrt: str) -> list[Case]:
-    unique = list({c.key: c for c in cases}.values())
-    return [c for c in unique if c.radius is None
-            or c.radius >= gradcheck.SAFETY * gradcheck.max_step(c.inputs[wrt])][:FD_CASES]
+    return gradcheck.safe_cases(list({c.key: c for c in cases}.values()), wrt, FD_CASES)
 
 
 def _output_checks(problem, output, stored: OutputVectors, cases: dict[str, Case],

@@ -68,7 +68,7 @@ def _cases(check: CheckResult) -> list[str]:
     return lines
 
 
-def _details(part: PartResult, verbose: bool) -> list[str]:
+def part_details(part: PartResult, verbose: bool) -> list[str]:
     """A part's checks: the failed ones with their messages, and notes; every one when verbose."""
     out: list[str] = []
     noted: set[str] = set()
@@ -85,6 +85,11 @@ def _details(part: PartResult, verbose: bool) -> list[str]:
         for note in notes:
             out.append(_indent(f"note: {note}"))
     return out
+
+
+def plain_details(part: PartResult, verbose: bool) -> str:
+    """part_details without colour, for text other platforms show (Gradescope, Otter)."""
+    return click.unstyle("\n".join(part_details(part, verbose)))
 
 
 def table(doc: ScoreDocument) -> list[str]:
@@ -111,7 +116,7 @@ def report(doc: ScoreDocument, verbose: bool = False) -> str:
     for part in doc.parts:
         if part.status == "manual":
             continue
-        details = _details(part, verbose)
+        details = part_details(part, verbose)
         if details or part.status != "passed":
             out += ["", f"{_status(part)} {part.id}  {part.title}  ({_points(part)})"] + details
     out += [""] + table(doc)

@@ -104,4 +104,4 @@ def test_a_backward_that_empties_its_cache_is_graded_as_it_behaves(grade_source)
     # a backward whose answers drift with each call it gets is caught, not memoized away
     drifting = sabotage("backward", "global _calls; _calls = globals().get('_calls', 0) + 1\n"
                                     "    cache = dict(cache, y_hat=cache['y_hat'] + (_calls > 50))")
-    assert "2b" in failing(grade_source(drifting)) or "2c" in failing(grade_source(drifting))
+    assert failing(grade_source(drifting)) & {"2b", "2c"}

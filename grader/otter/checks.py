@@ -48,8 +48,6 @@ def check_part(part_id: str, env: dict, problem: str = DEFAULT_PROBLEM, seed: in
     part = graded(env, problem, seed).part(part_id)
     if part.status == "passed":
         return
-    lines = [f"part {part_id}: {part.score or 0:g} / {part.max_score:g}"]
-    for check in part.checks:
-        if not check.passed:
-            lines += [f"x {check.name}", check.message]
-    raise AssertionError("\n".join(lines))
+    from grader.render import plain_details
+    raise AssertionError(f"part {part_id}: {part.score or 0:g} / {part.max_score:g}\n"
+                         + plain_details(part, verbose=False))
