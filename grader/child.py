@@ -255,9 +255,11 @@ def run_item(item: dict, exprs: list, shared: list, namespace: dict, cases: dict
         else:
             call, keys = outermost_call(tree)
             slot = (shared[item["e"]], item["c"])
-            if slot not in memo:
-                memo[slot] = _outcome(call, namespace, inputs)
-            value = memo[slot]
+            value = memo.get(slot, _UNSET)
+            if value is _UNSET:
+                value = _outcome(call, namespace, inputs)
+                if _small(value):   # a huge value is made again rather than kept for the session
+                    memo[slot] = value
             if isinstance(value, _Failed):
                 return value.result
             for key in keys:
@@ -272,6 +274,28 @@ def run_item(item: dict, exprs: list, shared: list, namespace: dict, cases: dict
         return {"t": "toobig", "msg": f"returned {err}"}
     except BaseException as err:
         return _raised(err)
+
+
+_UNSET = object()
+MEMO_BYTES = 1 << 20     # the largest value the memo keeps
+
+
+def _small(value) -> bool:
+    """Whether a value's arrays (looked for two containers deep) stay under MEMO_BYTES; a value
+    that cannot be looked at is not kept."""
+    try:
+        return _fits(value, 0)
+    except BaseException:
+        return False
+
+
+def _fits(value, depth: int) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.nbytes <= MEMO_BYTES
+    if isinstance(value, (list, tuple, dict)):
+        items = list(value.values() if isinstance(value, dict) else value)
+        return depth < 2 and len(items) <= 1000 and all(_fits(v, depth + 1) for v in items)
+    return True
 
 
 class _Failed:
