@@ -228,6 +228,8 @@ def differences_match(name, tree, cases, expected, tol, about, points, hidden, h
 
     def run(detail: bool = False) -> CheckRun:
         raws = yield request
+        if (missing := _missing(raws)):
+            return Verdict(name, False, missing, points, hidden, True)
         failed_at, first, error = [], "", False
         gots, outcomes = [None] * len(cases), ([] if detail else None)
         for members in groups:

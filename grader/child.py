@@ -9,6 +9,8 @@ and 2, which the judge reads separately and caps. The judge also imports this mo
 """
 from __future__ import annotations
 
+import ast
+import builtins
 import json
 import os
 import resource
@@ -225,11 +227,18 @@ def leaves(value) -> dict:
     return {"t": "leaves", "items": found}
 
 
-def _raised(err: BaseException) -> dict:
-    """What the student's code raised, with the student's innermost line."""
+def _raised(err: BaseException, outermost: str | None = None) -> dict:
+    """What the student's code raised, with the student's innermost line; while loading
+    (`outermost`: the unit running), the line of that unit that was running, then the innermost."""
     frames = [f for f in traceback.extract_tb(err.__traceback__)   # the student's units only
               if f.filename.startswith("<") and not f.filename.startswith(("<frozen", "<string>"))]
     where = f"{frames[-1].filename.strip('<>')}, line {frames[-1].lineno}" if frames else ""
+    running = [f for f in frames if f.filename == outermost]
+    if running and running[0] is not frames[-1]:
+        where = (f"{outermost.strip('<>')}, line {running[0].lineno} "
+                 f"(in `{frames[-1].name}`, {where})")
+    elif isinstance(err, SyntaxError) and err.lineno:   # raised by exec() or compile() of theirs
+        where = where or f"{str(err.filename).strip('<>')}, line {err.lineno}"
     message = str(err)[:500]
     if isinstance(err, SystemExit):
         message = f"your code called exit({err.code!r})"
@@ -315,25 +324,70 @@ def _outcome(call, namespace, inputs):
 
 # ---- loading the submission ------------------------------------------------------------------
 
-def load(units: list[dict]) -> dict:
-    """Run each unit (a .py file, or one notebook cell) in one namespace; a failing unit is
-    reported and the later ones still run, as in a notebook run top to bottom."""
-    namespace = {"__name__": "submission", "__builtins__": __builtins__}
+def load(units: list[dict], offer: str = "NumPy") -> tuple[dict, dict]:
+    """Run each unit (a .py file, or one notebook cell) in one namespace. A notebook cell stops
+    at its first error, as in Jupyter, and the later cells still run; a .py file runs statement
+    by statement, and a statement that fails is reported while the rest still runs, but for
+    exit() and KeyboardInterrupt, which end a script. Imports the
+    sandbox lacks get stand-ins (grader/standins.py); `offer` names what to use instead."""
+    standins = sys.modules.get("grader_standins")
+    if standins is None:   # imported by the judge (tests), not started as a child
+        from grader import standins
+    names = frozenset(f"<{unit['name']}>" for unit in units)
+    parsed = {unit["name"]: _parse(unit) for unit in units}
+    guarded = frozenset(g for unit in units if not isinstance(parsed[unit["name"]], SyntaxError)
+                        for g in standins.guarded_imports(parsed[unit["name"]], f"<{unit['name']}>"))
+    finder = standins.StandInFinder(names, guarded, offer)
+    sys.meta_path.append(finder)
+    namespace = {"__name__": "submission",
+                 "__builtins__": {**vars(builtins), **standins.notebook_builtins()}}
     problems = []
     for unit in units:
-        try:
-            code = compile(unit["source"], f"<{unit['name']}>", "exec")
-            exec(code, namespace)
-        except BaseException as err:
-            problem = _raised(err)
-            if isinstance(err, SyntaxError):
-                problem["where"] = f"{unit['name']}, line {err.lineno}"
-                problem["msg"] = err.msg
-            problem["unit"] = unit["name"]
-            problems.append(problem)
-    return namespace, {"problems": problems,
+        tree, filename = parsed[unit["name"]], f"<{unit['name']}>"
+        if isinstance(tree, SyntaxError):
+            problems.append({"t": "raised", "type": "SyntaxError", "msg": tree.msg, "unit": unit["name"],
+                             "where": f"{unit['name']}, line {tree.lineno}", "whole": True})
+            continue
+        flags = 0
+        pieces = [tree.body] if unit.get("cell") else [[statement] for statement in tree.body]
+        for piece in pieces:
+            flags |= _future_flags(piece)
+            try:
+                exec(compile(ast.Module(piece, type_ignores=[]), filename, "exec", flags=flags,
+                             dont_inherit=True), namespace)
+            except BaseException as err:
+                problem = _raised(err, outermost=filename)
+                problem["unit"] = unit["name"]
+                problems.append(problem)
+                if unit.get("cell") or isinstance(err, (SystemExit, KeyboardInterrupt)):
+                    problem["stopped"] = True
+                    break
+    return namespace, {"problems": problems[:50], "stand_ins": finder.display,
+                       "placeholders": finder.placeholders,
                        "functions": sorted(k for k, v in namespace.items()
                                            if callable(v) and not k.startswith("__"))}
+
+
+def _parse(unit: dict):
+    try:
+        return ast.parse(unit["source"], f"<{unit['name']}>")
+    except SyntaxError as err:
+        return err
+    except (ValueError, RecursionError, MemoryError) as err:   # null bytes, absurd nesting
+        failure = SyntaxError(f"{type(err).__name__}: {err}"[:300])
+        failure.lineno = 1
+        return failure
+
+
+def _future_flags(statements: list) -> int:
+    import __future__
+    flags = 0
+    for node in statements:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            for alias in node.names:
+                feature = getattr(__future__, alias.name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+    return flags
 
 
 def limit_resources(limits: dict) -> None:
@@ -363,7 +417,7 @@ def serve(rfd: int, wfd: int) -> None:
     hello = read_frame(rfd)
     limit_resources(hello["limits"])
     cases = {key: decode_case(encoded) for key, encoded in hello["cases"].items()}
-    namespace, report = load(hello["units"])
+    namespace, report = load(hello["units"], hello.get("offer", "NumPy"))
     write_frame(wfd, report)
     memo: dict = {}
     while True:

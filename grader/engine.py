@@ -6,6 +6,7 @@ student's code through the boundary (grader.runner), and scores the verdicts (gr
 from __future__ import annotations
 
 import json
+import re
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -144,11 +145,14 @@ def errored_part(part: Part, reason: str) -> PartResult:
 
 
 def _consequence(problem: dict) -> str:
-    if str(problem.get("unit", "")).startswith("cell"):
-        return "; the cells after it still ran"
-    if problem.get("type") == "SyntaxError":
-        return "; so none of the file ran"
-    return "; only what was defined before that line is graded"
+    cell = str(problem.get("unit", "")).startswith("cell")
+    if problem.get("whole"):   # a syntax error: nothing of the unit ran
+        return "; none of this cell ran, the cells after it did" if cell else "; so none of the file ran"
+    if cell:
+        return "; the rest of this cell did not run, the cells after it did"
+    if problem.get("stopped"):
+        return "; only what was defined before that line is graded"
+    return "; the rest of the file still ran"
 
 
 def _load_messages(session: ChildSession) -> list[str]:
@@ -160,6 +164,18 @@ def _load_messages(session: ChildSession) -> list[str]:
             messages.append(f"{str(where)[:80]}: {str(problem.get('type'))[:60]}: {str(problem.get('msg'))[:300]}"
                             + _consequence(problem))
     return messages
+
+
+_MODULE_NAME = re.compile(r"[A-Za-z_][\w.]{0,79}")
+
+
+def _imported(session: ChildSession, key: str) -> list[str]:
+    """Module names the child's load report lists under key (stand-ins, placeholders): checked,
+    since the report is the student's process's word."""
+    found = (session.load_report or {}).get(key)
+    if not isinstance(found, list):
+        return []
+    return [name for name in found[:20] if isinstance(name, str) and _MODULE_NAME.fullmatch(name)]
 
 
 class Plan:
@@ -210,7 +226,8 @@ def open_session(source_units: list[dict], problem: Problem, deadline: float,
     """A started child (it imports NumPy while the judge goes on), holding seed's cases;
     forked from `server` (a grader.forkserver.ForkServer) when there is one."""
     budgets = problem.spec.budgets
-    limits = Limits(load_seconds=budgets.load, memory_bytes=budgets.memory_mib << 20)
+    limits = Limits(load_seconds=budgets.load, memory_bytes=budgets.memory_mib << 20,
+                    modules=tuple(problem.spec.modules))
     session = ChildSession(source_units, limits, deadline, isolation,
                            plan_for(problem, seed).case_table, server)
     try:
@@ -239,7 +256,8 @@ def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = N
     finally:
         session.close()
     return _document(problem, seed, submission_id, parts, isolation, started,
-                     load_messages=_load_messages(session), output=session.output.text())
+                     load_messages=_load_messages(session), output=session.output.text(),
+                     stand_ins=_imported(session, "stand_ins"), not_provided=_imported(session, "placeholders"))
 
 
 def unreadable(problem: Problem, seed: int, submission_id: str, reason: str,
@@ -250,7 +268,8 @@ def unreadable(problem: Problem, seed: int, submission_id: str, reason: str,
 
 
 def _document(problem: Problem, seed: int, submission_id: str, parts: list[PartResult],
-              isolation: str, started: float, load_messages: list[str], output: str = "") -> ScoreDocument:
+              isolation: str, started: float, load_messages: list[str], output: str = "",
+              stand_ins: list[str] = (), not_provided: list[str] = ()) -> ScoreDocument:
     spec = problem.spec
     manual = [PartResult(id=m.id, title=m.title, score=None, max_score=m.points, status="manual")
               for m in spec.manual]
@@ -258,4 +277,4 @@ def _document(problem: Problem, seed: int, submission_id: str, parts: list[PartR
         submission=submission_id, problem=spec.name,
         score=round(sum(p.score for p in parts), 6), max_score=sum(p.max_score for p in parts),
         seed=seed, parts=parts + manual, isolation=isolation, load_messages=load_messages,
-        output=output, elapsed_s=round(time.monotonic() - started, 3), grader_version=__version__)
+        stand_ins=list(stand_ins), not_provided=list(not_provided), output=output, elapsed_s=round(time.monotonic() - started, 3), grader_version=__version__)

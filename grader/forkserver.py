@@ -23,8 +23,9 @@ REPLY_SECONDS = 10.0
 
 
 class ForkServer:
-    def __init__(self, isolation: str, memory_bytes: int = 1 << 30):
+    def __init__(self, isolation: str, memory_bytes: int = 1 << 30, modules: tuple[str, ...] = ()):
         self.isolation = isolation
+        self.modules = modules          # what the problem set lets students import beside NumPy
         self.memory_bytes = memory_bytes
         self.proc: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
@@ -37,7 +38,7 @@ class ForkServer:
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = child_env()
-        launch = sandbox.launch(self.isolation, ["forkserver", str(theirs.fileno())], env)
+        launch = sandbox.launch(self.isolation, ["forkserver", str(theirs.fileno())], env, self.modules)
         self.cgroup = Cgroup.create(GROUP_TASKS + 8, self.memory_bytes + 2 * GROUP_BASELINE)
         self.proc = subprocess.Popen(
             launch.argv, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,

@@ -1,20 +1,15 @@
 """Notebook cells to plain Python, read with nbformat (JSON only: nothing in the file runs here).
 
-IPython syntax is removed, not run: line magics (`%matplotlib`), shell escapes (`!pip`),
-`x = !ls`, help lines (`np.sum?`), and cell magics (`%%time` keeps its body; any other
-`%%magic` cell, such as `%%bash`, is dropped). A removed line becomes `pass` with the same
-indent, so the blocks around it stay valid and line numbers stay true.
+Each code cell becomes one unit the child runs, named "cell N" as Jupyter numbers cells. IPython
+syntax is rewritten by IPython's own rules (grader/ipython_syntax.py), line for line, so a
+message's line numbers are the cell's own; a cell in another language (`%%bash`) is left out.
 """
 from __future__ import annotations
 
-import re
+from grader.ipython_syntax import to_python
 
 # Otter skips cells tagged so when it grades (its own setup and check calls); so does grader
 SKIP_TAG = "otter_ignore"
-KEEP_BODY_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
-_MAGIC = re.compile(r"^(\s*)(%|!)")
-_ASSIGNED = re.compile(r"^(\s*)([\w.,\s]+?)\s*=\s*[%!]")
-_HELP = re.compile(r"^(\s*)(\?\??[\w.]+|[\w.]+\?\??)\s*$")
 
 
 class NotebookError(Exception):
@@ -22,25 +17,13 @@ class NotebookError(Exception):
 
 
 def strip_ipython(source: str) -> str | None:
-    """Plain Python for one cell, or None when the whole cell is another language."""
-    lines = source.splitlines()
-    if lines and lines[0].lstrip().startswith("%%"):
-        magic = lines[0].lstrip()[2:].split()[0] if lines[0].strip() != "%%" else ""
-        if magic not in KEEP_BODY_CELL_MAGICS:
-            return None
-        lines[0] = "pass"
-    out = []
-    for line in lines:
-        if (m := _ASSIGNED.match(line)):
-            line = f"{m.group(1)}{m.group(2)} = None"
-        elif (m := _MAGIC.match(line) or _HELP.match(line)):
-            line = f"{m.group(1)}pass"
-        out.append(line)
-    return "\n".join(out)
+    """Plain Python for one cell (as many lines), or None when the cell is another language."""
+    python = to_python(source)
+    return None if python is None else python.rstrip("\n")
 
 
 def code_units(text: str) -> list[dict]:
-    """[{"name": "cell N", "source": ...}] for the code cells, numbered from 1 as Jupyter shows."""
+    """[{"name": "cell N", "source": ..., "cell": True}] for the code cells, numbered from 1."""
     import nbformat   # here: its import (jsonschema) costs more than grading a .py file
     try:
         notebook = nbformat.reads(text, as_version=4)
@@ -52,5 +35,5 @@ def code_units(text: str) -> list[dict]:
             continue
         source = strip_ipython(cell.get("source", ""))
         if source is not None:
-            units.append({"name": f"cell {number}", "source": source})
+            units.append({"name": f"cell {number}", "source": source, "cell": True})
     return units

@@ -26,7 +26,7 @@ _worker: dict = {}
 def _start_worker(problem: str, seed: int, isolation: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     loaded = specs.load(problem)
-    server = ForkServer(isolation, loaded.spec.budgets.memory_mib << 20)
+    server = ForkServer(isolation, loaded.spec.budgets.memory_mib << 20, tuple(loaded.spec.modules))
     atexit.register(server.close)
     _worker.update(problem=loaded, seed=seed, isolation=isolation, server=server)
 

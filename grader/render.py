@@ -106,6 +106,18 @@ def table(doc: ScoreDocument) -> list[str]:
     return out
 
 
+def import_notes(doc: ScoreDocument) -> list[str]:
+    """What the student imported that the sandbox stood in for, in words."""
+    notes = []
+    if doc.stand_ins:
+        notes.append(f"{', '.join(doc.stand_ins)}: imported as do-nothing stand-ins while grading "
+                     f"(plots and displays are not drawn; your functions are graded as usual)")
+    if doc.not_provided:
+        notes.append(f"{', '.join(doc.not_provided)}: not provided by this problem set; it imports, "
+                     f"but a function that calls it fails")
+    return notes
+
+
 def report(doc: ScoreDocument, verbose: bool = False) -> str:
     """Details first (the failed parts' checks; every part's when verbose), then the table."""
     out = [click.style(f"{doc.problem}: {clean(doc.submission)}", bold=True) + f"  (seed {doc.seed})"]
@@ -113,6 +125,7 @@ def report(doc: ScoreDocument, verbose: bool = False) -> str:
         out.append(click.style(f"note: student code ran with {doc.isolation} isolation", fg="yellow"))
     for message in doc.load_messages:
         out.append(click.style("while loading: ", fg="yellow") + clean(message))
+    out += [click.style("note: ", fg="yellow") + line for line in import_notes(doc)]
     for part in doc.parts:
         if part.status == "manual":
             continue

@@ -33,6 +33,11 @@ class Limits:
     memory_bytes: int = 1 << 30
     file_bytes: int = 16 << 20
     open_files: int = 256
+    modules: tuple[str, ...] = ()   # importable besides NumPy and the standard library
+
+    def offer(self) -> str:
+        """What a student should use instead of a module the sandbox lacks."""
+        return " or ".join(["NumPy", *self.modules])
 
 
 def wire(items: list[dict]) -> str:
@@ -163,7 +168,8 @@ class ChildSession:
                 self.proc = None
             else:
                 env = child_env()
-                launch = sandbox.launch(self.isolation, [str(to_child_r), str(from_child_w)], env)
+                launch = sandbox.launch(self.isolation, [str(to_child_r), str(from_child_w)], env,
+                                        self.limits.modules)
                 _reaper_once()
                 self.cgroup = Cgroup.create(GROUP_TASKS, self.limits.memory_bytes + GROUP_BASELINE)
                 self.proc = subprocess.Popen(
@@ -189,7 +195,8 @@ class ChildSession:
                   "open_files": self.limits.open_files,
                   "cpu_seconds": max(1, int(self.deadline - time.monotonic()) + 1),
                   "processes": sandbox.process_cap(self.isolation)}
-        hello = json.dumps({"units": self.units, "limits": limits})[:-1] + f', "cases": {self.case_table}}}'
+        hello = json.dumps({"units": self.units, "limits": limits, "offer": self.limits.offer()})[:-1] \
+            + f', "cases": {self.case_table}}}'
         self._send(hello, time.monotonic() + self.limits.load_seconds)
         self.child_cases = self.case_table
         self.loaded = False

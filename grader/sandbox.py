@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import importlib.util
 import os
 import shutil
 import stat
@@ -37,7 +38,22 @@ from grader.child import kill_children
 
 MODES = ("bubblewrap", "user", "process")
 NOBODY = 65534
-CHILD_SOURCE = (Path(__file__).with_name("child.py")).read_text()
+
+
+def _child_program() -> str:
+    """The child's `-c` program: grader/standins.py made a module (`grader_standins`), then
+    grader/child.py run as __main__. Sent as text, so no file of ours need be visible inside."""
+    here = Path(__file__).parent
+    standins, child = (here / "standins.py").read_text(), (here / "child.py").read_text()
+    return ("import sys as _sys, types as _types\n"
+            "_module = _types.ModuleType('grader_standins')\n"
+            "_sys.modules['grader_standins'] = _module\n"
+            f"exec(compile({standins!r}, '<string>', 'exec'), _module.__dict__)\n"
+            "del _sys, _types, _module\n"
+            f"exec(compile({child!r}, '<string>', 'exec'))\n")
+
+
+CHILD_SOURCE = _child_program()
 SITE = "/sandbox/site"            # where NumPy appears inside bubblewrap
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -58,10 +74,19 @@ def interpreter() -> str:
     return os.path.realpath(sys.executable)
 
 
-def numpy_paths() -> list[Path]:
-    """NumPy's package folder, and its bundled libraries when the wheel has them."""
-    package = Path(numpy.__file__).resolve().parent
-    return [p for p in (package, package.parent / "numpy.libs") if p.exists()]
+def numpy_paths(modules: tuple[str, ...] = ()) -> list[Path]:
+    """The package folders the child may import, NumPy's and those of the problem set's
+    `modules`, each with its bundled libraries (`scipy.libs`) when the wheel has them."""
+    found = []
+    for name in ("numpy", *modules):
+        spec = importlib.util.find_spec(name) if name != "numpy" else None
+        origin = Path(numpy.__file__) if name == "numpy" else Path(spec.origin) if spec and spec.origin else None
+        if origin is None:
+            raise IsolationUnavailable(f"the problem set lets students import {name}, "
+                                       f"but it is not installed where grader runs")
+        package = origin.resolve().parent if origin.name == "__init__.py" else origin.resolve()
+        found += [p for p in (package, package.parent / f"{name}.libs") if p.exists()]
+    return found
 
 
 def _site_folders() -> list[str]:
@@ -166,7 +191,7 @@ def strongest() -> str:
     return _strongest[0]
 
 
-def bwrap_argv(command: list[str]) -> list[str]:
+def bwrap_argv(command: list[str], modules: tuple[str, ...] = ()) -> list[str]:
     argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", str(NOBODY), "--gid", str(NOBODY), "--clearenv", "--hostname", "sandbox"]
     for system in ("/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc/ld.so.cache", "/etc/alternatives"):
@@ -175,7 +200,7 @@ def bwrap_argv(command: list[str]) -> list[str]:
     argv += ["--ro-bind", sys.base_prefix, sys.base_prefix]
     for folder in _site_folders():     # installed packages, ours and the reference among them
         argv += ["--tmpfs", folder, "--remount-ro", folder]
-    for path in numpy_paths():
+    for path in numpy_paths(modules):
         argv += ["--ro-bind", str(path), f"{SITE}/{path.name}"]
     argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
     return argv + ["--"] + command
@@ -187,33 +212,34 @@ def _drop_to_nobody() -> None:
     os.setuid(NOBODY)
 
 
-def launch(mode: str, args: list[str], env: dict[str, str]) -> Launch:
+def launch(mode: str, args: list[str], env: dict[str, str], modules: tuple[str, ...] = ()) -> Launch:
     """The argv that starts grader/child.py under `mode` with args: `RFD WFD` for a child that
-    reads requests on RFD and replies on WFD, or `forkserver SOCKET_FD`."""
+    reads requests on RFD and replies on WFD, or `forkserver SOCKET_FD`. modules: what the
+    problem set lets students import besides NumPy and the standard library."""
     python = _public_interpreter() if mode == "user" else interpreter()
     child = [python, "-I", "-S", "-u", "-c", CHILD_SOURCE, *args]
     if mode == "bubblewrap":
         settings = [arg for name, value in env.items() for arg in ("--setenv", name, value)]
-        argv = bwrap_argv(child + [SITE])
+        argv = bwrap_argv(child + [SITE], modules)
         cut = argv.index("--")
         return Launch(argv[:cut] + settings + argv[cut:], None, "/tmp")
-    return Launch(child + [numpy_only_folder()], _drop_to_nobody if mode == "user" else None, "/tmp")
+    return Launch(child + [numpy_only_folder(modules)], _drop_to_nobody if mode == "user" else None, "/tmp")
 
 
-_numpy_folder: list[str] = []
+_numpy_folder: dict[tuple[str, ...], str] = {}
 
 
-def numpy_only_folder() -> str:
-    """A folder (readable by all) holding links to NumPy alone: what the child may import,
-    without the rest of our site-packages (this package, its reference answers) on its path."""
-    if not _numpy_folder:
+def numpy_only_folder(modules: tuple[str, ...] = ()) -> str:
+    """A folder (readable by all) holding links to NumPy (and `modules`) alone: what the child
+    may import, without the rest of our site-packages (this package, its reference answers)."""
+    if modules not in _numpy_folder:
         folder = tempfile.mkdtemp(prefix="grader-site-")
         os.chmod(folder, 0o755)
-        for path in numpy_paths():
+        for path in numpy_paths(modules):
             os.symlink(path, os.path.join(folder, path.name))
         atexit.register(shutil.rmtree, folder, True)
-        _numpy_folder.append(folder)
-    return _numpy_folder[0]
+        _numpy_folder[modules] = folder
+    return _numpy_folder[modules]
 
 
 # ---- bounding and leaving nothing behind (user and process modes) -----------------------------------------

@@ -51,6 +51,8 @@ class ScoreDocument(BaseModel):
     parts: list[PartResult]
     isolation: str                                   # how student code was kept apart
     load_messages: list[str] = Field(default_factory=list)
+    stand_ins: list[str] = Field(default_factory=list)      # display modules that imported as do-nothing stand-ins
+    not_provided: list[str] = Field(default_factory=list)   # modules the sandbox lacks: placeholders that fail when used
     output: str = ""                                 # the student's own prints, head and tail
     elapsed_s: float = 0.0
     grader_version: str = ""

@@ -178,9 +178,15 @@ class ProblemSpec(Strict):
     parts: list[Part]
     manual: list[ManualPart] = Field(default_factory=list)
     plots: dict[str, PlotSet] = Field(default_factory=dict)
+    # real modules students may import besides NumPy and the standard library (each installed
+    # where grading runs, and made importable inside the sandbox); others get stand-ins
+    modules: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ProblemSpec":
+        for module in self.modules:
+            if not module.isidentifier():
+                raise ValueError(f"modules: {module!r} is not a top-level module name")
         ids = [p.id for p in self.parts] + [m.id for m in self.manual]
         if len(ids) != len(set(ids)):
             raise ValueError(f"part ids repeat: {ids}")

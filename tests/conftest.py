@@ -17,6 +17,47 @@ MANUAL_PARTS = ["1-sketch", "2d-why", "3-proof"]
 GRADER = [sys.executable, "-m", "grader"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _orphans_come_to_us():
+    """Whatever a test's children orphan reparents to this process, so leftovers are looked for
+    among our own descendants only (another test run on the machine is none of our business)."""
+    sandbox.become_subreaper()
+
+
+def descendants(root: int | None = None) -> set[int]:
+    """Every live process below root (default: this test process)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(parent, []).append(int(entry))
+    found, todo = set(), [root or os.getpid()]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def our_processes_running(*markers: bytes, keep=frozenset()) -> list[int]:
+    """Our descendants (but keep) whose command line holds one of markers."""
+    found = []
+    for pid in sorted(descendants() - set(keep)):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if any(marker in cmdline for marker in markers):
+            found.append(pid)
+    return found
+
+
 @pytest.fixture(scope="session")
 def dis02():
     return spec.load("dis02")

@@ -17,7 +17,7 @@ import pytest
 
 from grader import sandbox
 from grader.engine import grade
-from tests.conftest import AUTO_PARTS, BASE, ROOT, failing, run_cli, sabotage
+from tests.conftest import AUTO_PARTS, BASE, ROOT, failing, our_processes_running, run_cli, sabotage
 
 ALL = frozenset(AUTO_PARTS)
 REFERENCE = ROOT / "problems" / "dis02" / "reference.py"
@@ -211,19 +211,10 @@ def _snapshot(folder: Path) -> dict:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _child_processes(keep=frozenset()) -> list[str]:
-    """Processes still running our child's code (it is passed with -c, so it is in the cmdline),
-    but the fork server's own."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) not in keep:
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"def limit_resources" in cmdline or b"sleep\x001000" in cmdline:
-                found.append(entry)
-    return found
+def _child_processes(keep=frozenset()) -> list[int]:
+    """Our own descendants still running the child's code (it is passed with -c, so it is in
+    the cmdline) or an escapee's `sleep 1000`, but the fork server's own."""
+    return our_processes_running(b"def limit_resources", b"sleep\x001000", keep=keep)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from grader import sandbox
 from grader.cgroup import Cgroup
 from grader.engine import grade
-from tests.conftest import BASE, failing, run_cli, sabotage
+from tests.conftest import BASE, failing, our_processes_running, run_cli, sabotage
 
 IN_CI = bool(os.environ.get("CI"))
 AS_ROOT_ON_LINUX = sys.platform.startswith("linux") and os.geteuid() == 0
@@ -80,7 +80,7 @@ def test_fallback_grades_and_contains(mode, dis02, tmp_path):
         assert doc.isolation == mode
         assert failing(doc) == must_fail
     time.sleep(0.05)
-    assert not any(b"sleep\x001000" in _cmdline(pid) for pid in os.listdir("/proc") if pid.isdigit())
+    assert our_processes_running(b"sleep\x001000") == []
 
 
 def test_user_mode_cannot_write_our_files_or_signal_us(tmp_path, dis02):
@@ -125,11 +125,3 @@ def test_cgroup_caps_and_cleans_a_process_tree():
     group.remove()
     assert bomb.wait(timeout=5) == -9
     assert group.pids() == [] and not any(folder.exists() for folder in group.folders)
-
-
-def _cmdline(pid: str) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
