@@ -16,7 +16,8 @@ import sys
 from types import ModuleType
 
 DISPLAY = ("matplotlib", "seaborn", "IPython", "google.colab", "ipywidgets", "tqdm", "pylab",
-           "plotly", "bokeh", "ipympl", "mpl_toolkits", "matplotlib_inline", "termcolor", "rich")
+           "plotly", "bokeh", "ipympl", "mpl_toolkits", "matplotlib_inline", "termcolor", "rich",
+           "otter")   # an Otter notebook's own `grader.check(...)` calls: nothing to do while grading
 PYLAB_NAMES = ("plot figure show subplot subplots xlabel ylabel title legend grid xlim ylim "
                "scatter hist imshow axis savefig close tight_layout colorbar axhline axvline text "
                "annotate fill_between semilogy semilogx loglog errorbar bar contour contourf "
