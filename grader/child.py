@@ -235,8 +235,10 @@ def _raised(err: BaseException, outermost: str | None = None) -> dict:
     where = f"{frames[-1].filename.strip('<>')}, line {frames[-1].lineno}" if frames else ""
     running = [f for f in frames if f.filename == outermost]
     if running and running[0] is not frames[-1]:
-        where = (f"{outermost.strip('<>')}, line {running[0].lineno} "
-                 f"(in `{frames[-1].name}`, {where})")
+        inner = frames[-1]
+        named = next((f.name for f in reversed(frames) if not f.name.startswith("<")), inner.name)
+        place = f"line {inner.lineno}" if inner.filename == outermost else where
+        where = f"{outermost.strip('<>')}, line {running[0].lineno} (in `{named}`, {place})"
     elif isinstance(err, SyntaxError) and err.lineno:   # raised by exec() or compile() of theirs
         where = where or f"{str(err.filename).strip('<>')}, line {err.lineno}"
     message = str(err)[:500]

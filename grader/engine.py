@@ -161,7 +161,7 @@ def _load_messages(session: ChildSession) -> list[str]:
     for problem in report.get("problems", [])[:20] if isinstance(report.get("problems"), list) else []:
         if isinstance(problem, dict):
             where = problem.get("where") or problem.get("unit")
-            messages.append(f"{str(where)[:80]}: {str(problem.get('type'))[:60]}: {str(problem.get('msg'))[:300]}"
+            messages.append(f"{str(where)[:160]}: {str(problem.get('type'))[:60]}: {str(problem.get('msg'))[:300]}"
                             + _consequence(problem))
     return messages
 

@@ -1,8 +1,10 @@
 """A submission file as the units of source the child runs."""
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
+from grader.ipython_syntax import to_python
 from grader.notebook import NotebookError, code_units
 
 SUFFIXES = (".py", ".ipynb")
@@ -40,4 +42,25 @@ def units(path: Path) -> list[dict]:
             return code_units(text)
         except NotebookError as err:
             raise BrokenSubmission(str(err)) from None
-    return [{"name": path.name, "source": text}]
+    return [{"name": path.name, "source": script_source(text)}]
+
+
+SCRIPT_IPYTHON_BYTES = 1 << 20   # larger files are not parsed here twice
+
+
+def script_source(text: str) -> str:
+    """A .py file as Python. A notebook saved as a script can keep IPython lines (`!pip ...`,
+    `%matplotlib inline`), which are not Python: such a file, and only such a file, is read by
+    IPython's rules, line for line, as its cells were."""
+    if len(text) > SCRIPT_IPYTHON_BYTES:
+        return text
+    try:
+        compile(text, "<submission>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        return text
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        python = to_python(text)
+    try:
+        compile(python or "", "<submission>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return text   # not IPython either: the child reports the syntax error as it stands
+    return python
