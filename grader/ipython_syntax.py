@@ -40,10 +40,31 @@ _DOCTEST_FIRST = re.compile(r"^\s*>>>")
 _DOCTEST_PS1 = re.compile(r"^\s*>>>[ \t]?")
 _DOCTEST_PS2 = re.compile(r"^\s*\.\.\.[ \t]?")
 _TRIPLE = re.compile(r"(?<!\\)(\"\"\"|''')")
+# what every token transformer needs somewhere in the cell: a line starting with an escape, a `?`,
+# or `=` then `%` or `!` (maybe across a backslash continuation)
+_MAYBE_SPECIAL = re.compile(r"^[ \t\f]*[%!?,;/]|\?|=[ \t\f]*(?:\\\r?\n[ \t\f]*)*[%!]", re.MULTILINE)
 
 
-def to_python(cell: str) -> str | None:
+class TooMuchToRead(ValueError):
+    """A submission whose IPython syntax would take the judge too long to read."""
+
+
+class Budget:
+    """Characters the tokenizer may read for one submission. IPython's way reads a cell again
+    after each rewrite; a real notebook needs a small fraction of this, a hostile one is cut off."""
+
+    def __init__(self, chars: int = 1_000_000):   # about 6 s of Python's tokenizer here
+        self.left = chars
+
+    def spend(self, chars: int) -> None:
+        self.left -= chars
+        if self.left < 0:
+            raise TooMuchToRead("its IPython syntax (% ! ? lines) takes too long to read")
+
+
+def to_python(cell: str, budget: Budget | None = None) -> str | None:
     """The cell as plain Python with as many lines, or None when it is not Python at all."""
+    budget = budget or Budget()
     lines = _lines(cell)
     lines = _strip_prompts(_dedent(lines))
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
@@ -51,9 +72,11 @@ def to_python(cell: str) -> str | None:
         name = lines[first][2:].split(None, 1)[0] if lines[first][2:].strip() else ""
         if name not in BODY_RUNS_IN_NAMESPACE:
             return None
-        body = to_python("".join(lines[first + 1:])) or ""
+        body = to_python("".join(lines[first + 1:]), budget) or ""
         return "\n" * (first + 1) + body
-    return "".join(_special_syntax(lines))
+    if not _MAYBE_SPECIAL.search("".join(lines)):
+        return "".join(lines)   # nothing any transformer below could find: no need to tokenize
+    return "".join(_special_syntax(lines, budget))
 
 
 def _lines(text: str) -> list[str]:
@@ -126,29 +149,54 @@ def _doctest_prompts(lines: list[str]) -> list[str]:
 
 # ---- special syntax on logical lines -------------------------------------------------------
 
-def _logical_lines(lines: list[str]) -> list[list[tokenize.TokenInfo]]:
-    """Tokens grouped by logical line, brackets and strings spanning lines kept together."""
-    grouped: list[list[tokenize.TokenInfo]] = [[]]
+def _logical_lines(lines: list[str], start: int, budget: Budget):
+    """Token groups, one per logical line, from row `start` on, read lazily (brackets and strings
+    spanning lines kept together), with the cell's own positions. The tokenizer starts fresh
+    at `start`, which must be the top of the cell or a statement at column 0."""
+    source = iter(lines[start:])
+
+    def readline() -> str:
+        line = next(source, "")
+        budget.spend(len(line))
+        return line
+
+    def moved(token: tokenize.TokenInfo) -> tokenize.TokenInfo:
+        return token._replace(start=(token.start[0] + start, token.start[1]),
+                              end=(token.end[0] + start, token.end[1])) if start else token
+
+    group: list[tokenize.TokenInfo] = []
+    last = None
     depth = 0
-    tokens = iter(lines).__next__
     try:
-        for token in tokenize.generate_tokens(tokens):
-            grouped[-1].append(token)
+        for token in map(moved, tokenize.generate_tokens(readline)):
+            group.append(token)
+            last = token
             if token.type == tokenize.NEWLINE or (token.type == tokenize.NL and depth <= 0):
-                grouped.append([])
+                yield group
+                group = []
             elif token.type == tokenize.OP and token.string in ("(", "[", "{"):
                 depth += 1
             elif token.type == tokenize.OP and token.string in (")", "]", "}") and depth > 0:
                 depth -= 1
     except tokenize.TokenError as err:
         if any(text in str(err.args[0]) for text in _KEPT_AFTER):
-            last = [t for group in grouped for t in group][-1:]
-            where = (last[0].start[0], last[0].end[0]) if last else (1, 0)
-            grouped[-1].append(tokenize.TokenInfo(tokenize.ERRORTOKEN, "", where, where,
-                                                  last[0].line if last else ""))
-    if not grouped[-1]:
-        grouped.pop()
-    return grouped
+            where = (last.start[0], last.end[0]) if last else (start + 1, 0)
+            group.append(tokenize.TokenInfo(tokenize.ERRORTOKEN, "", where, where, last.line if last else ""))
+    if group:
+        yield group
+
+
+def _restart_row(groups: list, row: int, default: int) -> int:
+    """The last row at or before `row` where a statement starts at column 0 (the tokenizer's
+    state there, no indent, bracket or string, is its state at the top of the cell)."""
+    best = default
+    for group in groups:
+        first = next((t for t in group if t.type not in (tokenize.INDENT, tokenize.DEDENT)), None)
+        if first is None or first.start[0] - 1 > row:
+            break
+        if first.start[1] == 0 and first.type not in (tokenize.NL, tokenize.COMMENT, tokenize.NEWLINE):
+            best = first.start[0] - 1
+    return best
 
 
 def _first_assignment(line: list[tokenize.TokenInfo]) -> int | None:
@@ -274,18 +322,34 @@ def _help_line(lines, found, mark):
 _FINDERS = (_magic_assignment, _system_assignment, _escaped, _help_at_end)
 
 
-def _special_syntax(lines: list[str]) -> list[str]:
-    """IPython's loop: find the earliest special syntax, rewrite it, tokenize again."""
+def _special_syntax(lines: list[str], budget: Budget) -> list[str]:
+    """IPython's loop: find the earliest special syntax, rewrite it, look again; until nothing is
+    found or every candidate turns out not to be special syntax after all. Where IPython reads the
+    whole cell again, this reads again from the last statement at column 0 before the rewrite
+    (the rows above it are unchanged and the tokenizer's state there is fresh) and only as far as
+    the next candidate. A finder whose first find was not special syntax never finds anything
+    later, as in IPython (it keeps finding that first one)."""
+    start, blocked = 0, set()
     for _ in range(TRANSFORM_LIMIT):
-        groups = _logical_lines(lines)
-        found = sorted((f for f in (find(groups) for find in _FINDERS) if f),
-                       key=lambda f: (f.row, f.col, f.priority))
-        for candidate in found:
-            try:
-                lines = candidate.apply(lines, candidate)
+        seen, tried = [], []
+        found = None
+        for group in _logical_lines(lines, start, budget):
+            seen.append(group)
+            done = blocked | {finder for finder, _ in tried}
+            fresh = [(finder, candidate) for finder in _FINDERS if finder not in done
+                     for candidate in [finder([group])] if candidate]
+            for finder, candidate in sorted(fresh, key=lambda fc: (fc[1].row, fc[1].col, fc[1].priority)):
+                tried.append((finder, candidate))
+                try:
+                    lines = candidate.apply(lines, candidate)
+                    found = candidate
+                    break
+                except SyntaxError:
+                    continue
+            if found:
                 break
-            except SyntaxError:
-                continue
-        else:
+        if not found:
             return lines
+        blocked |= {finder for finder, candidate in tried if candidate is not found}
+        start = _restart_row(seen, found.row, start)
     return lines

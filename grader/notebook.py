@@ -6,34 +6,70 @@ message's line numbers are the cell's own; a cell in another language (`%%bash`)
 """
 from __future__ import annotations
 
-from grader.ipython_syntax import to_python
+import json
+
+from grader.ipython_syntax import Budget, TooMuchToRead, to_python
 
 # Otter skips cells tagged so when it grades (its own setup and check calls); so does grader
 SKIP_TAG = "otter_ignore"
+MAX_CELLS = 5000             # a long real notebook has a few hundred
+MAX_SOURCE_CHARS = 2 << 20   # and some tens of kilobytes of source
 
 
 class NotebookError(Exception):
     pass
 
 
-def strip_ipython(source: str) -> str | None:
+def strip_ipython(source: str, budget: Budget | None = None) -> str | None:
     """Plain Python for one cell (as many lines), or None when the cell is another language."""
-    python = to_python(source)
+    python = to_python(source, budget)
     return None if python is None else python.rstrip("\n")
 
 
 def code_units(text: str) -> list[dict]:
     """[{"name": "cell N", "source": ..., "cell": True}] for the code cells, numbered from 1."""
-    import nbformat   # here: its import (jsonschema) costs more than grading a .py file
-    try:
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception as err:  # nbformat raises JSON, validation and version errors of many kinds
-        raise NotebookError(f"not a valid Jupyter notebook ({type(err).__name__}: {str(err)[:200]})") from None
-    units = []
+    notebook = _read(text)
+    units, budget = [], Budget()
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.get("cell_type") != "code" or SKIP_TAG in cell.get("metadata", {}).get("tags", []):
             continue
-        source = strip_ipython(cell.get("source", ""))
+        try:
+            source = strip_ipython(cell.get("source", ""), budget)
+        except TooMuchToRead as err:
+            raise NotebookError(f"the notebook cannot be graded: {err} (cell {number})") from None
         if source is not None:
             units.append({"name": f"cell {number}", "source": source, "cell": True})
     return units
+
+
+def _read(text: str):
+    """The notebook, validated by nbformat once its outputs are dropped: outputs (images, long
+    logs) are most of a notebook's bytes and grading never looks at them, and nbformat's schema
+    validation costs seconds on a large file."""
+    import nbformat   # here: its import (jsonschema) costs more than grading a .py file
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise NotebookError(f"not a valid Jupyter notebook (not JSON: {str(err)[:200]})") from None
+    cells = raw.get("cells") if isinstance(raw, dict) else None
+    if isinstance(cells, list):
+        if len(cells) > MAX_CELLS:
+            raise NotebookError(f"the notebook has {len(cells)} cells, more than {MAX_CELLS}")
+        size = 0
+        for cell in cells:
+            if isinstance(cell, dict):
+                if "outputs" in cell:
+                    cell["outputs"] = []
+                cell.pop("attachments", None)
+                if cell.get("cell_type") != "code":   # markdown can hold pasted images
+                    cell["source"] = ""
+                source = cell.get("source")
+                size += len(source) if isinstance(source, str) else \
+                    sum(len(s) for s in source if isinstance(s, str)) if isinstance(source, list) else 0
+        if size > MAX_SOURCE_CHARS:
+            raise NotebookError(f"the notebook holds {size >> 20} MiB of code, more than "
+                                f"{MAX_SOURCE_CHARS >> 20} MiB")
+    try:
+        return nbformat.reads(json.dumps(raw), as_version=4)
+    except Exception as err:  # nbformat raises validation and version errors of many kinds
+        raise NotebookError(f"not a valid Jupyter notebook ({type(err).__name__}: {str(err)[:200]})") from None

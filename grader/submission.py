@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from grader.ipython_syntax import to_python
+from grader.ipython_syntax import TooMuchToRead, to_python
 from grader.notebook import NotebookError, code_units
 
 SUFFIXES = (".py", ".ipynb")
@@ -58,7 +58,10 @@ def script_source(text: str) -> str:
         compile(text, "<submission>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
         return text
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        python = to_python(text)
+        try:
+            python = to_python(text)
+        except TooMuchToRead:
+            return text
     try:
         compile(python or "", "<submission>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -56,3 +56,32 @@ def test_a_raising_cell_does_not_stop_later_cells(grade_source):
     assert len(doc.load_messages) == 1 and "cell 2, line 1" in doc.load_messages[0]
     assert "ZeroDivisionError" in doc.load_messages[0] and "the cells after it did" in doc.load_messages[0]
     assert "no function named" not in doc.part("1y").checks[0].message
+
+
+def _code_notebook(cells: int, lines: int) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"x{i} = {i}\n" * lines) for i in range(cells)]
+    return nbformat.writes(nb)
+
+
+def test_reading_a_huge_notebook_is_bounded():
+    """The judge reads a notebook before any budget of the student's runs: refuse early."""
+    with pytest.raises(NotebookError, match="MiB of code, more than 2 MiB"):
+        code_units(_code_notebook(4000, 200))
+    with pytest.raises(NotebookError, match="cells, more than 5000"):
+        code_units(_code_notebook(6000, 1))
+
+
+def test_outputs_and_pasted_images_cost_nothing():
+    nb = nbformat.v4.new_notebook()
+    image = "A" * (8 << 20)
+    code = nbformat.v4.new_code_cell("y = 1")
+    code.outputs = [nbformat.v4.new_output("display_data", data={"image/png": image})]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"![x](data:image/png;base64,{image})"), code]
+    assert code_units(nbformat.writes(nb)) == [{"name": "cell 2", "source": "y = 1", "cell": True}]
+
+
+def test_ipython_syntax_that_takes_too_long_to_read_is_refused():
+    cell = "def f():\n" + "\n".join("    %time x = 1" if i % 40 == 0 else f"    x{i} = {i}" for i in range(4000))
+    with pytest.raises(NotebookError, match="takes too long to read"):
+        code_units(_notebook(cell))
