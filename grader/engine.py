@@ -242,13 +242,20 @@ def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = N
     """isolation: a mode of grader.sandbox; None takes the strongest available. server: a
     grader.forkserver.ForkServer of that mode to fork the child from (a batch keeps one).
     detail: every check lists each case's outcome (`grader check --verbose`)."""
-    started = time.monotonic()
-    isolation = isolation or sandbox.strongest()
     submission_id = submission_id or str(path)
     try:
         source_units = units(path)
     except BrokenSubmission as err:
-        return unreadable(problem, seed, submission_id, str(err), isolation)
+        return unreadable(problem, seed, submission_id, str(err), isolation or sandbox.strongest())
+    return grade_units(source_units, problem, seed, submission_id, isolation, server, detail)
+
+
+def grade_units(source_units: list[dict], problem: Problem, seed: int, submission_id: str,
+                isolation: str | None = None, server=None, detail: bool = False) -> ScoreDocument:
+    """grade, for code already in units (grader.submission.units' form): the cells a Jupyter
+    kernel ran, for the in-notebook check of grader.otter.checks."""
+    started = time.monotonic()
+    isolation = isolation or sandbox.strongest()
     session = open_session(source_units, problem, started + problem.spec.budgets.submission, isolation,
                            seed, server)
     try:

@@ -17,7 +17,6 @@ import re
 import shutil
 import tempfile
 import tokenize
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -28,6 +27,8 @@ from grader import __version__, checks, engine, expr, packaging, public
 from grader import spec as specs
 from grader.cases import DEFAULT_SEED, Case
 from grader.hints import mistake_values
+from grader.otter.compat import TESTED_WITH as OTTER_VERSION
+from grader.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
 from grader.values import encode_input
 
 KIT_CONFIG = "kit.toml"
@@ -328,6 +329,10 @@ Linux; tell the course staff if it misbehaves elsewhere.
 Exit status: 0 when every auto-graded part passed these checks, 1 when some did not, 2 when the
 command was used wrongly (a missing file, a bad option). The report lists each check, and for a
 failure the first failing input, what was expected and what your code returned.
+
+Working in a Jupyter notebook with `grader.check("q…")` cells (an Otter-Grader assignment)? Also
+install Otter in the same environment: `pip install 'otter-grader[grading]=={OTTER_VERSION}'`. Each
+`grader.check` then runs these public checks on the cells you have run, as you ran them.
 
 ## What it checks
 

@@ -32,6 +32,14 @@ def {function}(env):
     check_part("{part}", env, problem="{problem}")
 '''
 
+# grader's Notebook says what ran; where grader is not installed (in its own sandbox, which
+# grades this cell from the kernel's history, or on Colab) Otter's own does the same checks
+SETUP_CELL = """try:
+    from grader.otter.notebook import Notebook
+except ImportError:
+    from otter import Notebook
+grader = Notebook(tests_dir="tests")"""
+
 _CELL = re.compile(r"^# %% (?:part (?P<part>\S+)|(?P<other>\S+))\s*$", re.MULTILINE)
 
 
@@ -70,7 +78,7 @@ def student_notebook(problem: Problem):
     notebook.cells.append(v4.new_markdown_cell(
         f"# {spec.title}\n\nWrite each function below. `grader.check(\"q…\")` runs the public "
         "checks on the cells you have run; the hidden randomized checks run when you submit."))
-    notebook.cells.append(_ignored_code('import otter\ngrader = otter.Notebook(tests_dir="tests")'))
+    notebook.cells.append(_ignored_code(SETUP_CELL))
     if "setup" in cells:
         notebook.cells.append(v4.new_code_cell(cells["setup"]))
     for part in spec.parts:
