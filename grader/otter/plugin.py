@@ -22,11 +22,13 @@ class GraderPlugin(AbstractOtterPlugin):
         from grader import spec
         from grader.engine import grade
         from grader.gradescope import seed_for
+        from grader.submission import Source
         problem = spec.load(self.plugin_config.get("problem", spec.DEFAULT_PROBLEM))
         seed = seed_for(self.submission_metadata or {})
         self.seed = DEFAULT_SEED if seed is None else seed
         path = Path(self.submission_path)
-        self.document = grade(path, problem, self.seed, submission_id=path.name)
+        upload = Source(str(path.parent), (path.name,))   # read as an upload: a link is refused
+        self.document = grade(upload, problem, self.seed, submission_id=path.name)
 
     def after_grading(self, results):
         results.clear_results()
