@@ -393,8 +393,8 @@ def test_check_report_of_hostile_names_and_exceptions_holds_no_control(tmp_path)
 def test_displays_clean_documents_they_did_not_make(tmp_path):
     """A JSON Lines file from elsewhere (an older grader, a hand edit) holding raw controls:
     summary and the CSV clean it themselves; they do not rely on the documents being clean."""
-    from grader import gradebook, render
-    from grader.score import ScoreDocument
+    from grader import gradebook, gradescope, render
+    from grader.score import CheckResult, PartResult, ScoreDocument
     doc = {"submission": "=1+1\x1b]0;t\x07\u202e\x9b", "problem": "dis02", "score": 0, "max_score": 1,
            "seed": 1, "isolation": "process", "students": [{"name": "@x\x9d", "email": "", "sid": ""}],
            "parts": [{"id": "1y", "score": 0, "max_score": 1, "status": "error", "checks": [
@@ -407,10 +407,46 @@ def test_displays_clean_documents_they_did_not_make(tmp_path):
     gradebook.write_csv([doc], tmp_path / "g.csv")
     rows = list(csv.reader((tmp_path / "g.csv").open(encoding="utf-8", newline="")))
     assert rows[1][:2] == ["'=1+1\\x1b]0;t\\x07\\u202e\\x9b", "'@x\\x9d"]
-    unchecked = ScoreDocument.model_construct(**{**doc, "parts": []}, load_messages=["\x1b[2J\u202e"],
+    check = CheckResult.model_construct(name="c\x1b[2J", passed=False, message="raised E\x9d0;t\x07\u2066",
+                                        points=1.0, hidden=False, notes=["\u202e"], hint=None, cases=None)
+    part = PartResult.model_construct(id="1y", title="", score=0.0, max_score=1.0, status="error", checks=[check])
+    unchecked = ScoreDocument.model_construct(**{**doc, "parts": [part]}, load_messages=["\x1b[2J\u202e"],
                                               output="\x9b\x1b]0;x\x07")
     report = click.unstyle(render.report(unchecked))        # our own colours aside
     assert not shown_badly(report) and "\\x9b\\x1b]0;x\\x07" in report and "\\x1b[2J\\u202e" in report
+    results = gradescope.results_for(unchecked, gradescope.Config(hidden_visibility="visible"), "seed 1", 0.0)
+    shown = results.output + "".join(t.output for t in results.tests)
+    assert not shown_badly(shown) and "raised E\\x9d0;t" in shown
+    assert "Graded =1+1\\x1b]0;t\\x07\\u202e\\x9b" in shown
+
+
+@pytest.mark.parametrize("swap", ["fifo", "link"])
+def test_a_file_swapped_after_it_was_checked(tmp_path, secret, dis02, monkeypatch, swap):
+    """The window between looking at a name and opening it: the student swaps in a FIFO or a
+    link. The open does not follow links, and the file is checked again after opening (fstat);
+    a FIFO opened in that window cannot block the read."""
+    import grader.submission as submission
+    root = tmp_path / "class"
+    (root / "amy").mkdir(parents=True)
+    target = root / "amy" / "sol.py"
+    target.write_text("def relu_net(*a):\n    return 0.0\n")
+    found = {item.id: item for item in discover(root)}
+    real_stat = os.stat
+
+    def stat_then_swap(path, *args, **kwargs):
+        seen = real_stat(path, *args, **kwargs)
+        if path == "sol.py" and target.is_file() and not target.is_symlink():   # the student wins
+            target.unlink()
+            os.mkfifo(target) if swap == "fifo" else os.symlink(secret, target)
+        return seen
+    monkeypatch.setattr(submission.os, "stat", stat_then_swap)
+    doc = grade(found["amy"].path, dis02, 182, submission_id="amy", isolation="process")
+    monkeypatch.undo()
+    assert doc.score == 0
+    assert f"amy/sol.py is {'a FIFO' if swap == 'fifo' else 'a symbolic link'}" in doc.parts[0].checks[0].message
+    if swap == "fifo":                                  # and for a path a person named
+        with pytest.raises(submission.BrokenSubmission, match="is a FIFO"):
+            submission.read_named(target)
 
 
 def test_the_sanitiser_on_every_kind_of_character():
