@@ -121,8 +121,8 @@ def choose(folder: Path, start: tuple[str, ...] = (), preferred: str | None = No
     if len(files) == 1:
         return Source(str(folder), files[0]), ""
     if not files:
-        passed = f" (not searched: {', '.join(listing.skipped[:5])})" if listing.skipped else ""
-        return None, "the folder holds no .py or .ipynb file" + passed
+        not_searched = f" (not searched: {', '.join(listing.skipped[:5])})" if listing.skipped else ""
+        return None, "the folder holds no .py or .ipynb file" + not_searched
     names = ", ".join(_below(f, start) for f in files[:5])
     return None, f"the folder holds {len(files)} .py or .ipynb files ({names}); expected one"
 

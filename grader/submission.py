@@ -9,6 +9,7 @@ and at most MAX_BYTES are read from that descriptor.
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -132,6 +133,8 @@ def read_found(source: Source) -> bytes:
         try:
             fd = os.open(source.name, _FILE_FLAGS | os.O_NOFOLLOW, dir_fd=folder)
         except OSError as err:
+            if err.errno == errno.ELOOP:   # it became a link since the look above
+                raise _refusal(source.shown, stat.S_IFLNK) from None
             raise BrokenSubmission(f"{source.shown}: cannot read it ({err.strerror})") from None
     finally:
         os.close(folder)
