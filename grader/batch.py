@@ -7,21 +7,25 @@ students of each `submission_<id>` folder (carried into the documents as `studen
 from __future__ import annotations
 
 import json
+import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from grader.submission import SUFFIXES
+from grader import text
+from grader.submission import SUFFIXES, BrokenSubmission, Source, open_below, read_named
 
 METADATA = "submission_metadata.yml"
+MAX_DEPTH = 20          # folder levels searched below a student's folder
+MAX_ENTRIES = 10_000    # files and folders looked at in one student's folder
 
 
 @dataclass
 class Found:
     id: str                           # the file or folder name within DIR: the key in every output
-    path: Path | None                 # the file to grade; None when the folder holds none or several
+    path: Source | None               # the file to grade; None when the folder holds none or several
     problem: str = ""                 # why there is nothing to grade
     students: list[dict] = field(default_factory=list)
 
@@ -32,8 +36,8 @@ def _students(root: Path) -> dict[str, list[dict]]:
     if not path.is_file():
         return {}
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (yaml.YAMLError, UnicodeDecodeError):
+        data = yaml.safe_load(read_named(path).decode("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError, BrokenSubmission):
         return {}
     found = {}
     for folder, meta in data.items() if isinstance(data, dict) else []:
@@ -41,35 +45,119 @@ def _students(root: Path) -> dict[str, list[dict]]:
             continue
         submitters = meta.get(":submitters", meta.get("submitters")) or []
         found[str(folder)] = [
-            {key: str(person.get(f":{key}", person.get(key, "")) or "") for key in ("name", "email", "sid")}
+            {key: text.line(str(person.get(f":{key}", person.get(key, "")) or ""))
+             for key in ("name", "email", "sid")}
             for person in submitters if isinstance(person, dict)]
     return found
 
 
-def pick_file(folder: Path) -> tuple[Path | None, str]:
-    """The one submission file in a student's folder (searched below it too)."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in SUFFIXES
-                   and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-                   and ".ipynb_checkpoints" not in p.parts)
+@dataclass
+class Listing:
+    files: list[tuple[str, ...]] = field(default_factory=list)   # named .py/.ipynb, of any kind
+    skipped: list[str] = field(default_factory=list)             # links not followed, folders not opened
+    problem: str = ""                                            # too deep or too large to search
+
+
+def search(top_fd: int, start: tuple[str, ...]) -> Listing:
+    """Every .py and .ipynb name in top_fd/start/ and below. No recursion (a stack of names),
+    bounded in depth and in entries; links and hidden names are not followed; each folder is
+    opened from top_fd name by name without following links, so none can be swapped in."""
+    listing, stack, seen = Listing(), [start], 0
+    while stack:
+        where = stack.pop()
+        try:
+            fd = open_below(top_fd, where, text.line("/".join(where)))
+        except BrokenSubmission as err:
+            listing.skipped.append(str(err))
+            continue
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > MAX_ENTRIES:
+                        listing.problem = (f"the folder holds more than {MAX_ENTRIES} files and folders; "
+                                           "it was not searched")
+                        return listing
+                    if entry.name.startswith("."):   # hidden, and .ipynb_checkpoints
+                        continue
+                    path = where + (entry.name,)
+                    if entry.name.endswith(SUFFIXES) and not entry.is_dir(follow_symlinks=False):
+                        listing.files.append(path)   # a link, FIFO or device is refused when read
+                    elif entry.is_symlink():
+                        listing.skipped.append(f"{_below(path, start)} (a symbolic link)")
+                    elif entry.is_dir(follow_symlinks=False):
+                        if len(path) - len(start) > MAX_DEPTH:
+                            listing.problem = (f"the folder is nested more than {MAX_DEPTH} levels deep "
+                                               f"({_below(path[:len(start) + 3], start)}/...); it was not searched")
+                            return listing
+                        stack.append(path)
+        finally:
+            os.close(fd)
+    listing.files.sort()
+    return listing
+
+
+def _below(path: tuple[str, ...], start: tuple[str, ...]) -> str:
+    return text.line("/".join(path[len(start):]))
+
+
+def choose(folder: Path, start: tuple[str, ...] = (), preferred: str | None = None) -> tuple[Source | None, str]:
+    """The one submission file in folder/start/ (searched below it): the one named `preferred`
+    when there is exactly one such, else the only .py or .ipynb there."""
+    try:
+        top = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as err:
+        return None, f"cannot open {text.line(str(folder))} ({err.strerror})"
+    try:
+        listing = search(top, start)
+    finally:
+        os.close(top)
+    if listing.problem:
+        return None, listing.problem
+    files = listing.files
+    named = [f for f in files if f[-1] == preferred] if preferred else []
+    if len(named) == 1:
+        return Source(str(folder), named[0]), ""
     if len(files) == 1:
-        return files[0], ""
+        return Source(str(folder), files[0]), ""
     if not files:
-        return None, "the folder holds no .py or .ipynb file"
-    names = ", ".join(str(p.relative_to(folder)) for p in files[:5])
+        not_searched = f" (not searched: {', '.join(listing.skipped[:5])})" if listing.skipped else ""
+        return None, "the folder holds no .py or .ipynb file" + not_searched
+    names = ", ".join(_below(f, start) for f in files[:5])
     return None, f"the folder holds {len(files)} .py or .ipynb files ({names}); expected one"
 
 
 def discover(root: Path) -> list[Found]:
+    """Each submission in root: its .py and .ipynb files and its folders, in name order. A link
+    among them is not followed: it gets a document saying so."""
     students = _students(root)
     found = []
-    for entry in sorted(root.iterdir()):
-        if entry.name.startswith("."):
+    with os.scandir(root) as entries:
+        ordered = sorted(entries, key=lambda e: os.fsencode(e.name))
+    for entry in ordered:
+        name, shown = entry.name, text.line(entry.name)
+        if name.startswith("."):
             continue
-        if entry.is_file() and entry.suffix in SUFFIXES:
-            found.append(Found(entry.name, entry))
-        elif entry.is_dir():
-            path, problem = pick_file(entry)
-            found.append(Found(entry.name, path, problem, students.get(entry.name, [])))
+        if entry.is_dir(follow_symlinks=False):
+            path, problem = choose(root, (name,))
+            found.append(Found(shown, path, problem, students.get(name, [])))
+        elif name.endswith(SUFFIXES):                   # refused when read unless a regular file
+            found.append(Found(shown, Source(str(root), (name,))))
+        elif entry.is_symlink() and entry.is_dir():     # stat only, to say what it is
+            found.append(Found(shown, None, f"{shown} is a symbolic link to a folder: links are not "
+                               "followed", students.get(name, [])))
+    return _unique(found)
+
+
+def _unique(found: list[Found]) -> list[Found]:
+    """Names shown with escapes may meet a name that holds those escapes literally: number them."""
+    taken = set()
+    for item in found:
+        base, number = item.id, 1
+        while item.id in taken:
+            number += 1
+            item.id = f"{base} ({number})"
+        taken.add(item.id)
     return found
 
 
@@ -105,7 +193,7 @@ def read_documents(path: Path) -> list[dict]:
     documents = []
     if not path.exists():
         return documents
-    for line in path.read_text().splitlines():
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         if line.strip():
             try:
                 documents.append(json.loads(line))

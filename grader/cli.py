@@ -12,7 +12,7 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import click
 
-from grader import sandbox
+from grader import sandbox, text
 from grader import spec as specs
 from grader.cases import DEFAULT_SEED
 from grader.engine import grade
@@ -67,6 +67,9 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
         check_path(submission)
     except UsageError as err:
         raise click.UsageError(str(err)) from None
+    if submission.is_symlink():   # named by the user, so followed; a batch never follows one
+        click.echo(f"note: {text.line(str(submission))} is a symbolic link; grading the file it "
+                   f"points to, {text.line(os.path.realpath(submission))}", err=True)
     loaded = load_problem(problem)
     doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose)
     kit = loaded.vectors is not None   # a student kit lists every check it ran, and what it did not

@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.text import csv_cell, line
+
 TIMEOUT_WORDS = "did not finish within the time budget"
 
 
@@ -32,20 +34,21 @@ def _part_ids(documents: list[dict]) -> list[str]:
 
 
 def write_csv(documents: list[dict], path: Path) -> None:
-    """A row per submission: who, a column per part (blank for a manual part), the total."""
+    """A row per submission: who, a column per part (blank for a manual part), the total. Every
+    text cell is one visible line that a spreadsheet will not run as a formula."""
     documents = latest(documents)
     parts = _part_ids(documents)
     with open(path, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(["submission", "name", "email", "sid", *parts, "total", "max_total"])
+        out.writerow([csv_cell(c) for c in ["submission", "name", "email", "sid", *parts, "total", "max_total"]])
         for doc in documents:
             people = doc.get("students") or [{}]
             scores = {p["id"]: p["score"] for p in doc["parts"]}
             row = [_number(scores.get(part)) for part in parts]
             for person in people:      # a group submission: a row for each member
-                out.writerow([doc["submission"], person.get("name", ""), person.get("email", ""),
-                              person.get("sid", ""), *row, _number(doc["score"]),
-                              _number(doc["max_score"])])
+                who = [doc["submission"], person.get("name", ""), person.get("email", ""), person.get("sid", "")]
+                out.writerow([csv_cell(str(c)) for c in who] + row
+                             + [_number(doc["score"]), _number(doc["max_score"])])
 
 
 def _number(value) -> str:
@@ -107,6 +110,7 @@ def summarize(documents: list[dict], top: int = 5) -> Summary:
 
 
 def render(summary: Summary) -> str:
+    """The summary for a terminal: every name, check and message is one visible line."""
     if not summary.count:
         return "no score documents"
     totals = summary.totals
@@ -114,16 +118,16 @@ def render(summary: Summary) -> str:
              f"median {statistics.median(totals):g}, min {min(totals):g}, max {max(totals):g}",
              "", f"{'part':8} {'mean':>8} {'max':>5} {'passed':>8}"]
     for part in summary.parts:
-        lines.append(f"{part.id:8} {part.mean:8.2f} {part.max_score:5g} {100 * part.pass_rate:7.1f}%")
+        lines.append(f"{line(part.id):8} {part.mean:8.2f} {part.max_score:5g} {100 * part.pass_rate:7.1f}%")
     lines += ["", "most common failing checks:"]
-    lines += [f"  {count:4}  {name}" for name, count in summary.failing_checks] or ["  none"]
+    lines += [f"  {count:4}  {line(name)}" for name, count in summary.failing_checks] or ["  none"]
     lines += ["", "most common mistakes (a hint's mistake matched every case of a check):"]
-    lines += [f"  {count:4}  {name}" for name, count in summary.mistakes] or ["  none"]
+    lines += [f"  {count:4}  {line(name)}" for name, count in summary.mistakes] or ["  none"]
     lines += ["", f"errors ({len(summary.errors)} submissions):"]
-    lines += [f"  {sub}: {why[:150]}" for sub, why in summary.errors[:10]] or ["  none"]
+    lines += [f"  {line(sub)}: {line(why[:150])}" for sub, why in summary.errors[:10]] or ["  none"]
     lines += ["", f"timeouts ({len(summary.timeouts)} submissions):"]
-    lines += [f"  {sub}" for sub in summary.timeouts[:10]] or ["  none"]
-    lines += ["", "slowest:"] + [f"  {seconds:6.2f} s  {sub}" for sub, seconds in summary.slowest]
+    lines += [f"  {line(sub)}" for sub in summary.timeouts[:10]] or ["  none"]
+    lines += ["", "slowest:"] + [f"  {seconds:6.2f} s  {line(sub)}" for sub, seconds in summary.slowest]
     return "\n".join(lines)
 
 

@@ -18,11 +18,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from grader import render
-from grader.batch import pick_file
+from grader import render, text
+from grader.batch import choose
 from grader.cases import DEFAULT_SEED
 from grader.score import PartResult, ScoreDocument
 from grader.spec import DEFAULT_PROBLEM
+from grader.submission import Source
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 CONFIG_NAME = "grader_gradescope.json"
@@ -91,18 +92,15 @@ def read_metadata(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def pick(folder: Path, preferred: str | None) -> tuple[Path | None, str]:
+def pick(folder: Path, preferred: str | None) -> tuple[Source | None, str]:
     """The file to grade: the one the assignment names if it is there, else the only .py or
-    .ipynb in the upload (searched below it, hidden folders and checkpoints skipped)."""
+    .ipynb in the upload (searched below it, hidden folders and checkpoints skipped). Nothing
+    in the upload is followed: a link, FIFO or device gets a score document saying what it is."""
     if not folder.is_dir():
         return None, f"there is no submission folder ({folder})"
-    if preferred:
-        named = sorted(p for p in folder.rglob(preferred) if p.is_file())
-        if len(named) == 1:
-            return named[0], ""
-    path, problem = pick_file(folder)
+    path, problem = choose(folder, (), preferred)
     if path is None and preferred:
-        problem += f" (name it {preferred})"
+        problem += f" (name it {text.line(preferred)})"
     return path, problem
 
 
@@ -136,8 +134,8 @@ def part_test(part: PartResult, config: Config) -> GradescopeTest:
 
 def summary(doc: ScoreDocument, config: Config, seed_note: str) -> str:
     """The top-level output: always visible, so only public checks' details."""
-    out = [f"Graded {doc.submission} ({seed_note})."]
-    out += [f"While loading your code: {render.clean(m)}" for m in doc.load_messages]
+    out = [f"Graded {text.line(doc.submission)} ({seed_note})."]
+    out += [f"While loading your code: {text.visible(m)}" for m in doc.load_messages]
     if config.hidden_visibility != "visible":
         when = config.hidden_visibility.replace("_", " ")
         out.append(f"Each part's score and the details of its randomized checks are shown {when}. "
@@ -189,7 +187,7 @@ def run(root: Path, isolation: str | None = None) -> GradescopeResults:
     if path is None:
         doc = engine.unreadable(problem, seed, "submission", why, mode)
     else:
-        doc = engine.grade(path, problem, seed, str(path.relative_to(root / "submission")), mode)
+        doc = engine.grade(path, problem, seed, path.shown, mode)
     # the child and all it started are gone by now: nothing can overwrite what we write
     results = results_for(doc, config, seed_note, started)
     write_atomically(root / "results" / "results.json", results.model_dump_json(indent=2))

@@ -5,20 +5,13 @@ terminal (or NO_COLOR is set, see cli.check), so a pipe or a file gets plain tex
 """
 from __future__ import annotations
 
-import re
-
 import click
 
 from grader.score import CheckResult, PartResult, ScoreDocument
+from grader.text import line, visible as clean   # the one sanitiser (plotting uses it from here too)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]|\x1b\[[0-9;?]*[A-Za-z]?|\x1b")
 MAX_MESSAGE_LINES = 60   # a width-7 case with its context, arrays and listing fits
 MAX_CASE_LINES = 10     # failed cases described one per line, per check (--verbose)
-
-
-def clean(text: str) -> str:
-    """Student-made text without terminal escapes, so it cannot repaint our report."""
-    return _CONTROL.sub("?", text)
 
 
 def _indent(text: str, prefix: str = "      ") -> str:
@@ -62,7 +55,7 @@ def _cases(check: CheckResult) -> list[str]:
     count = f"{len(check.cases) - len(failed)} passed" + (f", {len(failed)} failed" if failed else "")
     lines = [f"          {len(check.cases)} cases  {strip}  {count}"]
     for case in failed[:MAX_CASE_LINES]:
-        lines.append(f"            {click.style('F', fg='red')} {clean(case.case)}: {clean(case.detail)}")
+        lines.append(f"            {click.style('F', fg='red')} {line(case.case)}: {line(case.detail)}")
     if len(failed) > MAX_CASE_LINES:
         lines.append(f"            and {len(failed) - MAX_CASE_LINES} more failed cases")
     return lines
@@ -78,7 +71,7 @@ def part_details(part: PartResult, verbose: bool) -> list[str]:
         if check.passed and not (verbose or notes):
             continue
         mark = click.style("ok  ", fg="green") if check.passed else click.style("x   ", fg="red")
-        out.append(f"    {mark}{clean(check.name)}")
+        out.append(f"    {mark}{line(check.name)}")
         out += _cases(check)
         if not check.passed:
             out += _message(check)
@@ -120,7 +113,7 @@ def import_notes(doc: ScoreDocument) -> list[str]:
 
 def report(doc: ScoreDocument, verbose: bool = False) -> str:
     """Details first (the failed parts' checks; every part's when verbose), then the table."""
-    out = [click.style(f"{doc.problem}: {clean(doc.submission)}", bold=True) + f"  (seed {doc.seed})"]
+    out = [click.style(f"{doc.problem}: {line(doc.submission)}", bold=True) + f"  (seed {doc.seed})"]
     if doc.isolation != "bubblewrap":
         out.append(click.style(f"note: student code ran with {doc.isolation} isolation", fg="yellow"))
     for message in doc.load_messages:

@@ -1,27 +1,35 @@
 """The score document (CONTRACT.md section 3), as pydantic models."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_serializer
+from pydantic import AfterValidator, BaseModel, Field, model_serializer
 
+from grader.text import line, visible
+
+# Text a submission can influence (names, messages, prints) is stored as grader.text shows it:
+# no control or format character but newline and tab, and no lone surrogate (an undecodable
+# byte of a file name, or one the child sent, which would make the document unwritable as JSON).
+# So a document is safe wherever it goes (a terminal, `jq -r`, Otter); each display cleans again.
+Text = Annotated[str, AfterValidator(visible)]
+Line = Annotated[str, AfterValidator(line)]
 Status = Literal["passed", "failed", "error", "manual"]
 
 
 class CaseResult(BaseModel):
-    case: str                     # "random #3 (unit 0 just below its kink ...)"
+    case: Line                    # "random #3 (unit 0 just below its kink ...)"
     passed: bool
-    detail: str = ""              # why it failed, in one line
+    detail: Line = ""             # why it failed, in one line
 
 
 class CheckResult(BaseModel):
-    name: str
+    name: Line
     passed: bool
-    message: str = ""
+    message: Text = ""
     points: float = 1.0           # weight within its part; 0 = advisory, shown but not scored
     hidden: bool = True           # details hidden from students where the platform can hide them
-    notes: list[str] = Field(default_factory=list)
-    hint: str | None = None       # a common mistake the values match (also the message's first line)
+    notes: list[Text] = Field(default_factory=list)
+    hint: Line | None = None      # a common mistake the values match (also the message's first line)
     cases: list[CaseResult] | None = None   # every case's outcome; only from `grader check --verbose`
 
     @model_serializer(mode="wrap")
@@ -42,18 +50,18 @@ class PartResult(BaseModel):
 
 
 class ScoreDocument(BaseModel):
-    submission: str
+    submission: Line
     problem: str
-    students: list[dict[str, str]] = Field(default_factory=list)   # from a Gradescope export
+    students: list[dict[str, Line]] = Field(default_factory=list)   # from a Gradescope export
     score: float
     max_score: float
     seed: int
     parts: list[PartResult]
     isolation: str                                   # how student code was kept apart
-    load_messages: list[str] = Field(default_factory=list)
+    load_messages: list[Text] = Field(default_factory=list)
     stand_ins: list[str] = Field(default_factory=list)      # display modules that imported as do-nothing stand-ins
     not_provided: list[str] = Field(default_factory=list)   # modules the sandbox lacks: placeholders that fail when used
-    output: str = ""                                 # the student's own prints, head and tail
+    output: Text = ""                                # the student's own prints, head and tail
     elapsed_s: float = 0.0
     grader_version: str = ""
 

@@ -30,6 +30,7 @@ class GraderPlugin(AbstractOtterPlugin):
         from grader import spec
         from grader.engine import grade
         from grader.gradescope import seed_for
+        from grader.submission import Source
         differences = compat.changed()
         if differences:
             import otter
@@ -40,7 +41,8 @@ class GraderPlugin(AbstractOtterPlugin):
         seed = seed_for(self.submission_metadata or {})
         self.seed = DEFAULT_SEED if seed is None else seed
         path = Path(self.submission_path)
-        self.document = grade(path, problem, self.seed, submission_id=path.name)
+        upload = Source(str(path.parent), (path.name,))   # read as an upload: a link is refused
+        self.document = grade(upload, problem, self.seed, submission_id=path.name)
         self.tests = path.parent / "tests"    # where Otter put the assignment's test files
         os.environ[SCORED_BY_PLUGIN] = "1"    # the kernel (started after this) leaves them to us
 
