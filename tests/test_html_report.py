@@ -340,5 +340,6 @@ def test_binary_file_and_missing_option_are_usage_errors(tmp_path):
     results.write_bytes(b"\xff\xfe\x00garbage")
     made = run_cli("report", results, "--html", tmp_path / "r.html")
     assert made.returncode == 2 and "not a JSON Lines file" in made.stderr and "Traceback" not in made.stderr
-    made = subprocess.run([*GRADER, "report", str(results)], capture_output=True, text=True, cwd=ROOT)
+    made = subprocess.run([*GRADER, "report", str(results)], capture_output=True, text=True, cwd=ROOT,
+                          stdin=subprocess.DEVNULL, timeout=120)
     assert made.returncode == 2 and "--html" in made.stderr
