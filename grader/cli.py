@@ -207,6 +207,34 @@ def summary(results: Path, plot_path: Path | None, top: int) -> None:
         click.echo(f"wrote {plot_path}", err=True)
 
 
+@cli.command("report")
+@click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this HTML file: one self-contained page, plots inside.")
+@click.option("--top", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="How many mistakes, failing checks and slowest submissions to list.")
+def report_command(results: Path, html_path: Path, top: int) -> None:
+    """A class report from RESULTS as one HTML file to open in a browser and share: the totals,
+    each part's pass rate, common mistakes, errors and timeouts, and a sortable, searchable table
+    of students whose rows open each one's feedback. Its numbers are `grader summary`'s."""
+    from grader import html_report
+    from grader.batch import read_documents
+    try:
+        page, plotted = html_report.build(read_documents(results), top, source=results.name)
+    except UnicodeDecodeError:
+        raise click.UsageError(f"{results} is not a JSON Lines file of score documents") from None
+    except html_report.ReportError as err:
+        raise click.UsageError(f"{results}: {err}") from None
+    try:
+        html_path.write_text(page, encoding="utf-8")
+    except OSError as err:
+        raise click.ClickException(f"cannot write {html_path}: {err.strerror}") from None
+    if not plotted:
+        click.echo("note: no plots, as matplotlib is not installed (pip install 'grader[plot]'); "
+                   "the report shows tables instead", err=True)
+    click.echo(f"wrote {html_path}", err=True)
+
+
 @cli.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("parts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -8,8 +8,9 @@ from __future__ import annotations
 import csv
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from grader.text import csv_cell, line
 
@@ -61,6 +62,7 @@ class PartStats:
     mean: float
     max_score: float
     pass_rate: float
+    title: str = ""
 
 
 @dataclass
@@ -74,6 +76,17 @@ class Summary:
     errors: list[tuple[str, str]]                  # (submission, what went wrong)
     timeouts: list[str]
     slowest: list[tuple[str, float]]
+    # "part id: hint" -> (a submission that made it, that check's message), for the HTML report
+    mistake_examples: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    # The class's totals, here so the text summary and the HTML report show the same numbers.
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.totals)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.totals)
 
 
 def summarize(documents: list[dict], top: int = 5) -> Summary:
@@ -84,16 +97,20 @@ def summarize(documents: list[dict], top: int = 5) -> Summary:
     for pid in auto:
         found = [p for d in documents for p in d["parts"] if p["id"] == pid]
         parts.append(PartStats(pid, statistics.fmean(p["score"] or 0 for p in found), found[0]["max_score"],
-                               sum(p["status"] == "passed" for p in found) / len(found)))
+                               sum(p["status"] == "passed" for p in found) / len(found),
+                               found[0].get("title", "")))
     failing: Counter = Counter()
     mistakes: Counter = Counter()
     errors, timeouts = [], []
+    examples: dict[str, tuple[str, str]] = {}
     for doc in documents:
         seen, made = set(), set()
         for part in doc["parts"]:
             for check in part.get("checks", []):
                 if not check["passed"] and check.get("hint"):
-                    made.add(f"{part['id']}: {check['hint']}")
+                    mistake = f"{part['id']}: {check['hint']}"
+                    made.add(mistake)
+                    examples.setdefault(mistake, (doc["submission"], check.get("message", "")))
                 if not check["passed"] and check.get("points", 1):
                     seen.add(f"{part['id']}: {check['name']}")
                     if TIMEOUT_WORDS in check.get("message", "") and doc["submission"] not in timeouts:
@@ -101,12 +118,13 @@ def summarize(documents: list[dict], top: int = 5) -> Summary:
             if part["status"] == "error" and not any(e[0] == doc["submission"] for e in errors):
                 reason = next((c["message"] for c in part.get("checks", []) if not c["passed"]), "")
                 errors.append((doc["submission"], f"part {part['id']}: {reason.splitlines()[0] if reason else ''}"))
-        failing.update(seen)
-        mistakes.update(made)
+        # sorted: ties keep one order in every run (a set's order changes with the hash seed)
+        failing.update(sorted(seen))
+        mistakes.update(sorted(made))
     slowest = sorted(((d["submission"], d.get("elapsed_s", 0.0)) for d in documents), key=lambda x: -x[1])
     return Summary(len(documents), [d["score"] for d in documents],
                    max((d["max_score"] for d in documents), default=0), parts,
-                   failing.most_common(top), mistakes.most_common(top), errors, timeouts, slowest[:top])
+                   failing.most_common(top), mistakes.most_common(top), errors, timeouts, slowest[:top], examples)
 
 
 def render(summary: Summary) -> str:
@@ -114,8 +132,8 @@ def render(summary: Summary) -> str:
     if not summary.count:
         return "no score documents"
     totals = summary.totals
-    lines = [f"{summary.count} submissions; total mean {statistics.fmean(totals):.2f} / {summary.max_total:g}, "
-             f"median {statistics.median(totals):g}, min {min(totals):g}, max {max(totals):g}",
+    lines = [f"{summary.count} submissions; total mean {summary.mean:.2f} / {summary.max_total:g}, "
+             f"median {summary.median:g}, min {min(totals):g}, max {max(totals):g}",
              "", f"{'part':8} {'mean':>8} {'max':>5} {'passed':>8}"]
     for part in summary.parts:
         lines.append(f"{line(part.id):8} {part.mean:8.2f} {part.max_score:5g} {100 * part.pass_rate:7.1f}%")
@@ -131,8 +149,9 @@ def render(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def plot(summary: Summary, path: Path) -> None:
-    """Two panels: the distribution of totals, and the pass rate of each part. Headless."""
+def plot(summary: Summary, path: Path | BinaryIO) -> None:
+    """Two panels: the distribution of totals, and the pass rate of each part. Headless.
+    `path` may be a file object (the HTML report embeds the PNG)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
