@@ -221,8 +221,6 @@ def report_command(results: Path, html_path: Path, top: int) -> None:
     from grader.batch import read_documents
     try:
         page, plotted = html_report.build(read_documents(results), top, source=results.name)
-    except UnicodeDecodeError:
-        raise click.UsageError(f"{results} is not a JSON Lines file of score documents") from None
     except html_report.ReportError as err:
         raise click.UsageError(f"{results}: {err}") from None
     try:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import io
-import re
 from collections import Counter
 from datetime import datetime
 
@@ -22,23 +20,19 @@ from pydantic import ValidationError
 
 import grader
 from grader import gradebook
+from grader import text as sanitise
 from grader.html_assets import SCRIPT, STYLE
 from grader.render import report
 from grader.score import ScoreDocument
-
-_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
 
 class ReportError(ValueError):
     """The documents cannot make a report (none, or not score documents)."""
 
 
 def text(value: object) -> str:
-    """Any text a student could have made, ready for the page: control characters and unpaired
-    surrogates (an undecodable file name) replaced, then HTML-escaped, quotes too, so the result
-    is safe between tags and inside a quoted attribute alike."""
-    value = str(value).encode("utf-8", "replace").decode("utf-8")
-    return html.escape(_NOT_TEXT.sub("\ufffd", value), quote=True)
+    """Any text a student could have made, ready for the page (grader.text: controls and bidi
+    characters made visible, then HTML-escaped, quotes too)."""
+    return sanitise.html(str(value))
 
 
 def _csp_hash(source: str) -> str:
