@@ -33,7 +33,19 @@ LOCAL = [
            frozenset({"3a"}), "least squares by lstsq: the minimum-norm solution when n < d"),
     Mutant("db1-raises", "return W2.T * active ", "raise ValueError('not done yet')", frozenset({"1c"}),
            "no values at all: nothing to match a mistake against"),
+    Mutant("ridge-intercept-ones-column", "return np.linalg.solve(A, X.T @ y)",
+           "X1 = np.hstack([np.ones((X.shape[0], 1)), X])   # a column of ones: the intercept\n"
+           "    P = lam * np.eye(d + 1)\n"
+           "    P[0, 0] = 0.0                                   # left out of the penalty\n"
+           "    return np.linalg.solve(X1.T @ X1 + P, X1.T @ y)[1:]",
+           frozenset({"3a"}), "an unpenalized intercept as a column of ones, dropped from w"),
+    Mutant("dz2-extra-sigmoid-prime-from-z2", "dz2 = yh - y ",
+           'dz2 = (yh - y) * _sigmoid(cache["z2"]) * (1 - _sigmoid(cache["z2"])) ', frozenset({"2b", "2c"}),
+           "sigma'(z2) written from z2 rather than y_hat"),
 ]
+ABS_NET = {"J_relu_abs", "dJ_dW2_relu_abs", "dJ_db2_relu_abs"}
+WITHOUT_SIGMOID = {f"dJ_d{v}_dz2_without_sigmoid" for v in ("W2", "b2", "W1", "b1", "x")}
+EXTRA_SLOPE = {f"dJ_d{v}_extra_sigmoid_slope" for v in ("W2", "b2", "W1", "b1", "x")}
 EDITS = {m.name: m for m in MUTANTS + LOCAL}
 
 # Which hints (by mistakes.py function) each edit must raise; every other edit raises none.
@@ -71,6 +83,22 @@ FIRES = {
     "logp-ridge-objective": {"log_posterior_ridge_objective"},
     "logp-wrong-sign": {"log_posterior_wrong_sign"},
     "logp-sign-flip": {"log_posterior_likelihood_wrong_sign"},
+    # |z| for the ReLU: each output it reaches
+    "y-relu-abs": {"y_relu_abs"},
+    "dW2-relu-abs": {"dy_dW2_relu_abs"},
+    "db1-relu-abs": {"dy_db1_relu_abs"},
+    "dW1-relu-abs": {"dy_dW1_relu_abs"},
+    "yhat-relu-abs": {"y_hat_relu_abs"},
+    "fwd-relu-abs": ABS_NET,          # backward keeps the ReLU's mask: 2c matches no mistake
+    "net-relu-abs": ABS_NET | {"dJ_dW1_relu_abs", "dJ_db1_relu_abs", "dJ_dx_relu_abs"},
+    # dJ/dz2 wrong: every gradient of 2b and 2c flows through it
+    "dz2-without-sigmoid": WITHOUT_SIGMOID,
+    "dz2-extra-sigmoid-prime": EXTRA_SLOPE,
+    "dz2-extra-sigmoid-prime-from-z2": EXTRA_SLOPE,
+    "ridge-two-lam": {"w_two_lam"},
+    "ridge-intercept": {"w_unpenalized_intercept"},
+    "ridge-intercept-ones-column": {"w_unpenalized_intercept"},
+    "logp-prior-without-half": {"log_posterior_prior_without_half"},
 }
 
 
