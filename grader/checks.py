@@ -100,16 +100,15 @@ def _with_hint(hint: str | None, message: str) -> str:
 
 def _explain(hints, raws, gots, failed_at, explained, rtol) -> tuple[str | None, str | None]:
     """(hint, note) for a failing check: a common mistake the values match, else what precision
-    says (float32 values, or values right to float32's precision only). Values that are float32
-    and further off are matched against the mistakes to float32's precision, with a note."""
-    hint = hints(gots, failed_at) if hints else None
-    if hint:
-        return hint, None
+    says (float32 values, or values right to float32's precision only). Float32 values are
+    matched against the mistakes to float32's precision, and the note says they are float32."""
     found = precision.finding(raws, gots, failed_at, explained)
-    if found and found.dtype and not found.explained and hints:
+    hint = hints(gots, failed_at) if hints else None
+    if hint is None and found and found.dtype and hints and not found.explained:
         hint = hints(gots, failed_at, float32=True)
-    told, note = precision.tell(found, rtol)
-    return hint or told, note
+    if hint:
+        return hint, precision.note(found) if found and found.dtype else None
+    return precision.tell(found, rtol)
 
 
 class Outcomes:
