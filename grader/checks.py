@@ -230,7 +230,7 @@ def values_match(name, tree, cases, expected, tol, about, points, hidden, hints=
         hint, note = _explain(hints, raws, gots, failed_at, explained, tol.rtol)
         head = f"{len(failed_at)} of {len(cases)} cases failed. First failure:\n"
         return Verdict(name, False, _with_hint(hint, head + first), points, hidden, error,
-                       notes + [note] * bool(note), hint, outcomes)
+                       notes + ([note] if note else []), hint, outcomes)
     return Check(name, points, hidden, run, hints)
 
 
@@ -278,7 +278,7 @@ def differences_match(name, tree, cases, expected, tol, about, points, hidden, h
         failures = sum(1 for members in groups if members[0] in failed_at)
         message = f"{failures} of {len(groups)} groups failed. First failure:\n{first}"
         return Verdict(name, False, _with_hint(hint, message), points, hidden, error,
-                       [note] * bool(note), hint, outcomes)
+                       [note] if note else [], hint, outcomes)
     return Check(name, points, hidden, run, hints)
 
 
@@ -325,7 +325,7 @@ def gradient_vs_reference(name, tree, of_tree, wrt, cases, references, points, h
         explained = all(gots[i] is not None and precision.close32(numeric[i][0], gots[i]) for i in failed_at)
         hint, note = _explain(hints, raws, gots, failed_at, explained, gradcheck.RTOL)
         return outcomes.verdict(Verdict(name, False, _with_hint(hint, first[0]), points, hidden,
-                                        first[1], [note] * bool(note), hint))
+                                        first[1], [note] if note else [], hint))
     return Check(name, points, hidden, run, hints)
 
 
@@ -512,9 +512,11 @@ def holds(name, tree, needles_label, chosen, points, hidden) -> Check:
         return None
 
     def _held32(needles, haystack) -> str | None:
-        """The precision hint when a value there equals a needle to float32's precision only."""
+        """The precision hint when a value there is float32 numbers equal to a needle to float32's
+        precision only (a near miss alone is no evidence: a y_hat of 0.9995 is near y = 1)."""
         for path, value in haystack:
-            if any(value.size == n.size and precision.close32(n.ravel(), value.ravel()) for n in needles):
+            if any(value.size == n.size and precision.close32(n.ravel(), value.ravel()) for n in needles) \
+                    and precision.float32_exact([value]):
                 return precision.held(path, needles_label, CONTAINS_RTOL)
         return None
 

@@ -168,3 +168,27 @@ def test_a_float32_report_in_plain_words(dis02):
            "the grader compares to 1e-06 relative): compute in float64 (the inputs are float64: avoid " \
            ".astype(np.float32), dtype=np.float32 and np.float32(...))" in text
     assert OWN_DISAGREES not in text
+
+
+def test_a_cache_value_is_named_float32_only_when_it_is_float32_numbers():
+    """The cache check looks for its values to 1e-7; a float32 z1 misses by more, and is named.
+    A near miss of another kind is no evidence: a label y = 1 beside y_hat = 0.9995."""
+    from grader.cases import Case
+    case = Case({"x": 1.0}, family="random", index=0, key="s/0")
+    wanted = np.array([[0.123456789], [-1.87654321]])
+    check = checks.holds("holds z1", ["input", "x"], "z1", [(case, [wanted, np.array(0.9995)])], 1.0, False)
+
+    def verdict(path, value):
+        run = check.run()
+        next(run)
+        with pytest.raises(StopIteration) as stop:
+            run.send([{"t": "leaves", "items": [{"path": path, "shape": list(value.shape),
+                                                 "d": value.ravel().tolist()}]}])
+        return stop.value.value
+
+    as32 = (wanted * (1 + 4e-7)).astype(np.float32).astype(np.float64)   # a few float32 roundings off
+    assert not verdict("cache['z1']", as32).passed
+    assert verdict("cache['z1']", as32).hint == precision.held("cache['z1']", "z1", checks.CONTAINS_RTOL)
+    assert verdict("cache['y']", np.array(1.0)).hint is None
+    assert verdict("cache['z1']", wanted * (1 + 1e-4)).hint is None      # near, but not float32 numbers
+    assert verdict("cache['z1']", wanted).passed
