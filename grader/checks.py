@@ -102,7 +102,7 @@ def _explain(hints, raws, gots, failed_at, explained, rtol) -> tuple[str | None,
     """(hint, note) for a failing check: a common mistake the values match, else what precision
     says (float32 values, or values right to float32's precision only). Float32 values are
     matched against the mistakes to float32's precision, and the note says they are float32."""
-    found = precision.finding(raws, gots, failed_at, explained)
+    found = precision.finding(raws, gots, explained)
     hint = hints(gots, failed_at) if hints else None
     if hint is None and found and found.dtype and hints and not found.explained:
         hint = hints(gots, failed_at, float32=True)
@@ -337,19 +337,18 @@ def _forward_precision(forwards: list[list], of_text: str, judged: str,
     raws = [raw for values in forwards for raw in values]
     if (dtype := precision.low_dtype(raws)):
         why = f"returns {dtype} values (about {precision.DIGITS[dtype]} significant digits)"
+        return precision.forward_advice(of_text, why, gradcheck.STEP, judged, dtype)
+    numbers = [[_numeric(raw)[0] for raw in values] for values in forwards]
+    if any(v is None or v.size != 1 for values in numbers for v in values):
+        return None
+    if precision.float32_exact([v for values in numbers for v in values]):
+        why = "returns float32 numbers made float64 again (about 7 significant digits)"
+    elif centred and (noise := max(gradcheck.noise([v.item() for v in values]) for values in numbers)) \
+            > precision.NOISE:
+        why = (f"is computed to float32's precision: its values jump by {noise:.2g} of their "
+               f"size between points a step apart, where float64 stays under {precision.NOISE:g}")
     else:
-        numbers = [[_numeric(raw)[0] for raw in values] for values in forwards]
-        if any(v is None or v.size != 1 for values in numbers for v in values):
-            return None
-        noise = max((gradcheck.noise([v.item() for v in values]) for values in numbers),
-                    default=0.0) if centred else 0.0
-        if precision.float32_exact([v for values in numbers for v in values]):
-            why = "returns float32 numbers made float64 again (about 7 significant digits)"
-        elif noise > precision.NOISE:
-            why = (f"is computed to float32's precision: its values jump by {noise:.2g} of their "
-                   f"size between points a step apart, where float64 stays under {precision.NOISE:g}")
-        else:
-            return None
+        return None
     return precision.forward_advice(of_text, why, gradcheck.STEP, judged)
 
 

@@ -74,7 +74,7 @@ def close32_differences(right: np.ndarray, mine: np.ndarray) -> bool:
         return bool(np.all(np.abs((mine[1:] - mine[0]) - (right[1:] - right[0])) <= BAND * scale))
 
 
-def finding(raws: list, gots: list, failed: list[int], explained: bool) -> Finding | None:
+def finding(raws: list, gots: list, explained: bool) -> Finding | None:
     """What precision says about a failing check, or None: nothing. raws, gots: every case's raw
     result and array (None where there is none); explained: whether every failed case agrees
     with a right answer to float32 precision."""
@@ -112,10 +112,10 @@ def tell(found: Finding | None, rtol: float) -> tuple[str | None, str | None]:
     return None, note(found)
 
 
-def forward_advice(of_text: str, why: str, step: float, judged: str) -> str:
+def forward_advice(of_text: str, why: str, step: float, judged: str, dtype: str = "float32") -> str:
     """For a check made of finite differences of the student's own float32 forward."""
     return (f"{PREFIX}your {of_text} {why}: the finite-difference step ({step:g}) is below "
-            f"float32's resolution, so this check cannot judge {judged}; {ADVICE}")
+            f"{dtype}'s resolution, so this check cannot judge {judged}; {ADVICE}")
 
 
 def held(path: str, label: str, rtol: float) -> str:
