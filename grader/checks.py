@@ -12,7 +12,7 @@ import json
 import numpy as np
 
 from grader import compare as cmp
-from grader import expr, gradcheck
+from grader import expr, gradcheck, precision
 from grader.cases import Case
 from grader.child import evaluate
 from grader.hints import Hints, compare_differences, groups_of
@@ -96,6 +96,19 @@ def _brief(text: str) -> str:
 
 def _with_hint(hint: str | None, message: str) -> str:
     return f"hint: {hint}\n{message}" if hint else message
+
+
+def _explain(hints, raws, gots, failed_at, explained, rtol) -> tuple[str | None, str | None]:
+    """(hint, note) for a failing check: a common mistake the values match, else what precision
+    says (float32 values, or values right to float32's precision only). Float32 values are
+    matched against the mistakes to float32's precision, and the note says they are float32."""
+    found = precision.finding(raws, gots, explained)
+    hint = hints(gots, failed_at) if hints else None
+    if hint is None and found and found.dtype and hints and not found.explained:
+        hint = hints(gots, failed_at, float32=True)
+    if hint:
+        return hint, precision.note(found) if found and found.dtype else None
+    return precision.tell(found, rtol)
 
 
 class Outcomes:
@@ -212,10 +225,12 @@ def values_match(name, tree, cases, expected, tol, about, points, hidden, hints=
                 first, error = f"{case_header(case, about)}\n{text}:\n{problem}", is_error
         if not failed_at:
             return Verdict(name, True, notes=notes, points=points, hidden=hidden, cases=outcomes)
-        hint = hints(gots, failed_at) if hints else None
+        explained = all(gots[i] is not None and any(precision.close32(a, gots[i]) for a in expected[i])
+                        for i in failed_at)
+        hint, note = _explain(hints, raws, gots, failed_at, explained, tol.rtol)
         head = f"{len(failed_at)} of {len(cases)} cases failed. First failure:\n"
-        return Verdict(name, False, _with_hint(hint, head + first), points, hidden, error, notes,
-                       hint, outcomes)
+        return Verdict(name, False, _with_hint(hint, head + first), points, hidden, error,
+                       notes + ([note] if note else []), hint, outcomes)
     return Check(name, points, hidden, run, hints)
 
 
@@ -230,7 +245,7 @@ def differences_match(name, tree, cases, expected, tol, about, points, hidden, h
         raws = yield request
         if (missing := _missing(raws)):
             return Verdict(name, False, missing, points, hidden, True)
-        failed_at, first, error = [], "", False
+        failed_at, first, error, explained = [], "", False, True
         gots, outcomes = [None] * len(cases), ([] if detail else None)
         for members in groups:
             got = [_numeric(raws[i]) for i in members]
@@ -245,13 +260,14 @@ def differences_match(name, tree, cases, expected, tol, about, points, hidden, h
                     if detail:
                         outcomes.append((case_name(cases[members[0]]), True, ""))
                     continue
+                explained = explained and precision.close32_differences(ref, mine)
                 problem = (f"differences f(w_j) - f(w_0) for j = 1..{len(members) - 1}\n"
                            f"{cmp.show(ref[1:] - ref[0], 'expected: ')}\n"
                            f"{cmp.show(mine[1:] - mine[0], 'got:      ')}\n{result.message}")
                 brief, is_error = result.brief, False
             else:
                 problem = bad[1] or "returned an array with more than one number, not a scalar"
-                brief, is_error = problem, bad[2]
+                brief, is_error, explained = problem, bad[2], False
             failed_at += members
             if detail:
                 outcomes.append((case_name(cases[members[0]]), False, _brief(brief)))
@@ -260,11 +276,11 @@ def differences_match(name, tree, cases, expected, tol, about, points, hidden, h
                 first, error = f"{shown}\n(and {len(members) - 2} more w in this group)\n{text}:\n{problem}", is_error
         if not failed_at:
             return Verdict(name, True, points=points, hidden=hidden, cases=outcomes)
-        hint = hints(gots, failed_at) if hints else None
+        hint, note = _explain(hints, raws, gots, failed_at, explained, tol.rtol)
         failures = sum(1 for members in groups if members[0] in failed_at)
         message = f"{failures} of {len(groups)} groups failed. First failure:\n{first}"
-        return Verdict(name, False, _with_hint(hint, message), points, hidden, error, hint=hint,
-                       cases=outcomes)
+        return Verdict(name, False, _with_hint(hint, message), points, hidden, error,
+                       [note] if note else [], hint, outcomes)
     return Check(name, points, hidden, run, hints)
 
 
@@ -272,8 +288,11 @@ def _fd_tolerance(rounding: np.ndarray) -> tuple[float, float]:
     return gradcheck.RTOL, gradcheck.ATOL + float(np.max(rounding, initial=0.0))
 
 
-def gradient_vs_reference(name, tree, of_tree, wrt, cases, references, points, hidden) -> Check:
-    """The student's gradient against central differences of the reference forward."""
+def gradient_vs_reference(name, tree, of_tree, wrt, cases, references, points, hidden,
+                          hints=None) -> Check:
+    """The student's gradient against central differences of the reference forward. On a
+    failure, the first hint whose mistake the values match on every case, as for a value check
+    (`hints` holds the reference's own gradients on these cases as the right answers)."""
     text = expr.show(tree)
     f = lambda inputs: float(reference_eval(of_tree, references[0], inputs))
     numeric = [gradcheck.numeric_gradient(f, case.inputs, wrt) for case in cases]   # made once
@@ -284,38 +303,71 @@ def gradient_vs_reference(name, tree, of_tree, wrt, cases, references, points, h
         raws = yield request
         if (missing := _missing(raws)):
             return Verdict(name, False, missing, points, hidden, True)
-        failure, outcomes = None, Outcomes(detail)
-        for case, raw, (differences, rounding) in zip(cases, raws, numeric):
+        first, outcomes, gots, failed_at = None, Outcomes(detail), [], []
+        for i, (case, raw, (differences, rounding)) in enumerate(zip(cases, raws, numeric)):
             got, problem, is_error = _numeric(raw)
+            gots.append(got)
+            rtol, atol = _fd_tolerance(rounding)
+            if first and not detail:     # a failure is reported already: only count now
+                if got is None or not cmp.matches(differences, got, rtol, atol):
+                    failed_at.append(i)
+                continue
             brief = problem
             if got is not None:
-                rtol, atol = _fd_tolerance(rounding)
                 result = cmp.compare(differences, got, rtol, atol, expected_label="finite differences")
                 if result.passed:
                     outcomes.add(case, True)
                     continue
                 problem, brief = result.message, result.brief
+            failed_at.append(i)
             outcomes.add(case, False, brief)
-            failure = failure or Verdict(name, False, f"{case_header(case, 'finite-difference')}\n"
-                                         f"{text}:\n{problem}", points, hidden, is_error)
-            if not detail:
-                break
-        return outcomes.verdict(failure or Verdict(name, True, points=points, hidden=hidden))
-    return Check(name, points, hidden, run)
+            first = first or (f"{case_header(case, 'finite-difference')}\n{text}:\n{problem}", is_error)
+        if not first:
+            return outcomes.verdict(Verdict(name, True, points=points, hidden=hidden))
+        explained = all(gots[i] is not None and precision.close32(numeric[i][0], gots[i]) for i in failed_at)
+        hint, note = _explain(hints, raws, gots, failed_at, explained, gradcheck.RTOL)
+        return outcomes.verdict(Verdict(name, False, _with_hint(hint, first[0]), points, hidden,
+                                        first[1], [note] if note else [], hint))
+    return Check(name, points, hidden, run, hints)
+
+
+def _forward_precision(forwards: list[list], of_text: str, judged: str,
+                       centred: bool = False) -> str | None:
+    """Why the student's forward cannot judge `judged` at the finite-difference step (it is
+    float32, or as coarse), or None. forwards: per case, the raw results of the forward at its
+    points; centred: the case itself comes first, so the noise between points can be measured."""
+    raws = [raw for values in forwards for raw in values]
+    if (dtype := precision.low_dtype(raws)):
+        why = f"returns {dtype} values (about {precision.DIGITS[dtype]} significant digits)"
+        return precision.forward_advice(of_text, why, gradcheck.STEP, judged, dtype)
+    numbers = [[_numeric(raw)[0] for raw in values] for values in forwards]
+    if any(v is None or v.size != 1 for values in numbers for v in values):
+        return None
+    if precision.float32_exact([v for values in numbers for v in values]):
+        why = "returns float32 numbers made float64 again (about 7 significant digits)"
+    elif centred and (noise := max(gradcheck.noise([v.item() for v in values]) for values in numbers)) \
+            > precision.NOISE:
+        why = (f"is computed to float32's precision: its values jump by {noise:.2g} of their "
+               f"size between points a step apart, where float64 stays under {precision.NOISE:g}")
+    else:
+        return None
+    return precision.forward_advice(of_text, why, gradcheck.STEP, judged)
 
 
 def gradient_vs_own(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
-    """The student's gradient against central differences of the student's own forward."""
+    """The student's gradient against central differences of the student's own forward (also
+    run at the case itself, so a forward too coarse for the step can be told: float32)."""
     text, of_text = expr.show(tree), expr.show(of_tree)
     steps = [gradcheck.points(case.inputs, wrt) for case in cases]
     calls = Calls(c for case, moved in zip(cases, steps)
-                  for c in [call(tree, case)] + [call(of_tree, case, changed={wrt: p[wrt]}) for p in moved])
+                  for c in [call(tree, case), call(of_tree, case)]
+                  + [call(of_tree, case, changed={wrt: p[wrt]}) for p in moved])
 
-    def judge(case, mine) -> tuple[Verdict | None, str]:
+    def judge(case, mine, forwards) -> tuple[Verdict | None, str]:
         got, problem, is_error = _numeric(mine[0])
         if got is None:
             return Verdict(name, False, f"{text}: {problem}", points, hidden, is_error), problem
-        values = [_numeric(r) for r in mine[1:]]
+        values = [_numeric(r) for r in mine[2:]]
         broken = next((v for v in values if v[0] is None or v[0].size != 1), None)
         if broken:
             why = f"your {of_text} {broken[1] or 'did not return a scalar'}, so it cannot check your gradient"
@@ -325,16 +377,24 @@ def gradient_vs_own(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
         result = cmp.compare(numeric, got, rtol, atol, expected_label=f"differences of your {of_text}")
         if result.passed:
             return None, ""
+        shown = f"{case_header(case, 'finite-difference')}\n{text}:\n{result.message}"
+        advice = _forward_precision(forwards, of_text, "your gradient", centred=True)
+        if advice:
+            return Verdict(name, False, _with_hint(advice, shown), points, hidden, hint=advice), \
+                "the step is below your forward's precision (float32?)"
         return Verdict(name, False, f"your gradient disagrees with your own forward, "
-                       f"{of_text}\n{case_header(case, 'finite-difference')}\n{text}:\n{result.message}",
-                       points, hidden), result.brief
+                       f"{of_text}\n{shown}", points, hidden), result.brief
 
     def run(detail: bool = False) -> CheckRun:
         raws = yield calls
-        start, failure, outcomes = 0, None, Outcomes(detail)
-        for case, moved in zip(cases, steps):
-            mine, start = raws[start:start + 1 + len(moved)], start + 1 + len(moved)
-            verdict, why = judge(case, mine)
+        mine, start = [], 0
+        for moved in steps:
+            mine.append(raws[start:start + 2 + len(moved)])
+            start += 2 + len(moved)
+        forwards = [m[1:] for m in mine]
+        failure, outcomes = None, Outcomes(detail)
+        for case, results in zip(cases, mine):
+            verdict, why = judge(case, results, forwards)
             outcomes.add(case, verdict is None, why)
             failure = failure or verdict
             if failure and not detail:
@@ -387,10 +447,11 @@ def stationary_point(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
         if np.all(np.abs(grad) <= limit):
             return None, ""
         sizes = f"largest entry {float(np.max(np.abs(grad))):.3g}; at {wrt} = 0 it is {scale:.3g}"
-        return Verdict(name, False, (
+        advice = _forward_precision([replies], of_text, f"whether {text} is a stationary point")
+        return Verdict(name, False, _with_hint(advice, (
             f"{case_header(case, 'stationarity')}\nat {wrt} = {text}, the gradient of your "
-            f"{of_text} is not zero:\n{cmp.show(grad, '  ')}\n({sizes})"), points, hidden), \
-            f"the gradient there is not zero ({sizes})"
+            f"{of_text} is not zero:\n{cmp.show(grad, '  ')}\n({sizes})")), points, hidden,
+            hint=advice), f"the gradient there is not zero ({sizes})"
     return Check(name, points, hidden, run)
 
 
@@ -445,9 +506,19 @@ def holds(name, tree, needles_label, chosen, points, hidden) -> Check:
             return Verdict(name, False, f"{text}: {err}", points, hidden, True)
         if not any(_found(n, haystack) for n in needles):
             seen = ", ".join(f"{p} {v.shape}" for p, v in haystack[:12]) or "no numbers at all"
-            return Verdict(name, False, (
+            hint = _held32(needles, haystack)
+            return Verdict(name, False, _with_hint(hint, (
                 f"{case_header(case, 'cache')}\nnothing in {text} equals {needles_label} "
-                f"(the numbers found there: {seen})"), points, hidden)
+                f"(the numbers found there: {seen})")), points, hidden, hint=hint)
+        return None
+
+    def _held32(needles, haystack) -> str | None:
+        """The precision hint when a value there is float32 numbers equal to a needle to float32's
+        precision only (a near miss alone is no evidence: a y_hat of 0.9995 is near y = 1)."""
+        for path, value in haystack:
+            if any(value.size == n.size and precision.close32(n.ravel(), value.ravel()) for n in needles) \
+                    and precision.float32_exact([value]):
+                return precision.held(path, needles_label, CONTAINS_RTOL)
         return None
 
     def run(detail: bool = False) -> CheckRun:

@@ -135,22 +135,35 @@ def _numbers(array: np.ndarray) -> list:
     return array.ravel().tolist()
 
 
-def _as_real_array(value):
-    """A float64 array from numbers, or None. Complex and non-numeric values are not numbers."""
+def _real_array(value) -> tuple[np.ndarray | None, str]:
+    """(a float64 array from numbers, or None; the dtype the numbers had, "" if none). Complex
+    and non-numeric values are not numbers. The dtype goes to the judge so it can tell float32
+    work from float64 (the array it gets is always float64)."""
     try:
         array = np.asarray(value)
     except Exception:
-        return None
+        return None, ""
     if array.dtype.kind in "iuf":
-        return np.array(array, dtype=np.float64)
+        return np.array(array, dtype=np.float64), array.dtype.name
     if array.dtype.kind == "O" and array.size and array.size <= MAX_ELEMENTS:
         try:
             if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
                    for v in array.ravel().tolist()):
-                return np.array(array.tolist(), dtype=np.float64)
+                return np.array(array.tolist(), dtype=np.float64), ""
         except Exception:
-            return None
-    return None
+            return None, ""
+    return None, ""
+
+
+def _as_real_array(value):
+    return _real_array(value)[0]
+
+
+def _encoded_array(array: np.ndarray, dtype: str, kind: str) -> dict:
+    found = {"t": "arr", "shape": list(array.shape), "d": _numbers(array), "type": kind}
+    if dtype:
+        found["dt"] = dtype
+    return found
 
 
 def encode(value, depth: int = 0) -> dict:
@@ -161,10 +174,10 @@ def encode(value, depth: int = 0) -> dict:
     if isinstance(value, (int, float, np.integer, np.floating)):
         return {"t": "num", "v": _stored_number(value), "type": kind}
     if isinstance(value, np.ndarray):
-        array = _as_real_array(value)
+        array, dtype = _real_array(value)
         if array is None:
             return {"t": "other", "type": f"ndarray of dtype {value.dtype}"}
-        return {"t": "arr", "shape": list(array.shape), "d": _numbers(array), "type": kind}
+        return _encoded_array(array, dtype, kind)
     if value is None:
         return {"t": "none"}
     if depth >= MAX_DEPTH:
@@ -173,9 +186,9 @@ def encode(value, depth: int = 0) -> dict:
         return {"t": "dict", "type": kind,
                 "items": [[_key(k), encode(v, depth + 1)] for k, v in list(value.items())[:100]]}
     if isinstance(value, (list, tuple)):
-        array = _as_real_array(value) if value else None
+        array, dtype = _real_array(value) if value else (None, "")
         if array is not None:
-            return {"t": "arr", "shape": list(array.shape), "d": _numbers(array), "type": kind}
+            return _encoded_array(array, dtype, kind)
         return {"t": "seq", "type": kind, "items": [encode(v, depth + 1) for v in list(value)[:100]]}
     return {"t": "other", "type": kind}
 

@@ -70,10 +70,14 @@ def output_checks(problem: Problem, output: Output, cases: list[Case],
         of_tree, safe = expr.parse(g.of), gradcheck.safe_cases(cases, g.wrt, FD_CASES)
         of_text = expr.show(of_tree)
         if g.ref_points:
+            # the same hints, on these cases: a mistake that explains the values explains this too
+            told = Hints([(h.message, expr.parse(h.mistake)) for h in hints], problem.hint_namespaces,
+                         safe, [checks.reference_value(problem.references, tree, c.inputs) for c in safe],
+                         tol) if problem.hint_namespaces and hints else None
             found.append(checks.gradient_vs_reference(
                 f"{expr.show(tree)} agrees with finite differences of the reference {of_text} "
                 f"({len(safe)} cases)", tree, of_tree, g.wrt, safe, problem.references, g.ref_points,
-                output.hidden))
+                output.hidden, told))
         found.append(checks.gradient_vs_own(
             f"{expr.show(tree)} agrees with finite differences of your own {of_text}"
             + ("" if g.own_points else " (advisory, not scored)"),

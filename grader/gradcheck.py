@@ -73,3 +73,15 @@ def differences(inputs: dict, wrt: str, values: list[float]) -> tuple[np.ndarray
 def numeric_gradient(f: Callable[[dict], float], inputs: dict, wrt: str):
     """For a trusted f (the reference) in this process."""
     return differences(inputs, wrt, [f(p) for p in points(inputs, wrt)])
+
+
+def noise(values: list[float]) -> float:
+    """The largest second difference |f(v+h) - 2 f(v) + f(v-h)| over the elements, on the scale
+    max(1, |f(v)|), from f at the case then at points(...). For a function smooth within the
+    steps and computed in float64 it is h^2 f'' plus rounding (about 1e-12 for our inputs); one
+    computed in float32 jumps by its rounding, about 1e-7."""
+    centre = values[0]
+    pairs = np.asarray(values[1:], dtype=np.float64).reshape(-1, 2)
+    with np.errstate(invalid="ignore", over="ignore"):
+        second = np.abs(pairs[:, 0] - 2 * centre + pairs[:, 1]) / max(1.0, abs(centre))
+    return float(np.nan_to_num(np.max(second, initial=0.0), nan=0.0))

@@ -16,6 +16,7 @@ from typing import Iterable
 import numpy as np
 
 from grader import compare as cmp
+from grader import precision
 from grader.cases import Case
 from grader.child import evaluate
 
@@ -112,7 +113,7 @@ class Hints:
         rtol, atol = self.tol.rtol, self.tol.atol
         return cmp.matches(a, b, rtol, atol) or cmp.matches(b, a, rtol, atol)
 
-    def _agrees(self, mistake: Mistake, unit: list[int], observed: list) -> bool:
+    def _agrees(self, mistake: Mistake, unit: list[int], observed: list, float32: bool) -> bool:
         if any(mistake.values[i] is None for i in unit):
             return True                 # no claim here: anything goes
         got = [observed[i] for i in unit]
@@ -122,17 +123,23 @@ class Hints:
             if any(g.size != 1 for g in got):
                 return False
             mistaken = np.array([mistake.values[i][0].item() for i in unit])
-            return compare_differences(mistaken, np.array([g.item() for g in got]), self.tol).passed
+            mine = np.array([g.item() for g in got])
+            if float32:
+                return precision.close32_differences(mistaken, mine)
+            return compare_differences(mistaken, mine, self.tol).passed
+        if float32:
+            return any(precision.close32(v, got[0]) for v in mistake.values[unit[0]])
         return any(cmp.matches(v, got[0], self.tol.rtol, self.tol.atol) for v in mistake.values[unit[0]])
 
-    def __call__(self, observed: list, failed: Iterable[int]) -> str | None:
+    def __call__(self, observed: list, failed: Iterable[int], float32: bool = False) -> str | None:
         """The first mistake the student's values (a float64 array per case, None where there was
         none) match on every unit, that differs from the right answers on a unit the student
-        failed. `failed`: indices of failed cases."""
+        failed. `failed`: indices of failed cases. float32: the values are float32's, so they
+        need match a mistake only to float32's precision (grader.precision.close32)."""
         failed = set(failed)
         failed_units = [k for k, unit in enumerate(self.units) if failed.intersection(unit)]
         for mistake in self.mistakes():
             if any(mistake.distinct[k] for k in failed_units) and \
-                    all(self._agrees(mistake, unit, observed) for unit in self.units):
+                    all(self._agrees(mistake, unit, observed, float32) for unit in self.units):
                 return mistake.message
         return None

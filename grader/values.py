@@ -83,6 +83,20 @@ def as_array(raw: dict) -> np.ndarray:
     raise NotNumeric(f"returned {describe(raw)}, not a number or an array of numbers")
 
 
+# The dtype names a reply may carry ("dt" of an array, "type" of a number); any other name is
+# ignored, so a forged reply can at most change the words of its own message.
+DTYPES = frozenset({"float16", "float32", "float64", "longdouble", "float128", "float", "int",
+                    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
+
+
+def dtype_of(raw) -> str | None:
+    """The dtype the student's value had before the child made it float64, if it says a known one."""
+    if not isinstance(raw, dict):
+        return None
+    name = raw.get("dt") if raw.get("t") == "arr" else raw.get("type") if raw.get("t") == "num" else None
+    return name if type(name) is str and name in DTYPES else None
+
+
 def leaves(raw: dict) -> list[tuple[str, np.ndarray]]:
     """The (path, array) pairs of a leaves result."""
     error = failure_text(raw)

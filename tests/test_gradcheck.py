@@ -31,3 +31,17 @@ def test_a_kink_between_the_points_is_seen():
     # |w| at w = 0 has no derivative: central differences give 0, which is neither side's slope
     numeric, _ = gradcheck.numeric_gradient(lambda i: abs(float(i["w"][0])), {"w": np.zeros(1)}, "w")
     assert numeric[0] == 0.0
+
+
+def test_noise_between_points_tells_float32_from_float64():
+    """A smooth function in float64 has second differences of h^2 f'' (here h = 2e-6 at w = 2); the
+    same function computed in float32 jumps by its rounding between points a step apart."""
+    inputs = {"w": np.array([0.3, -1.2, 2.0, 0.7])}
+    f64 = lambda w: float(np.sum(np.sin(w)) + 1.5)
+    f32 = lambda w: float(np.sum(np.sin(w.astype(np.float32))) + np.float32(1.5))
+    for f, low, high in ((f64, 0.0, 1e-11), (f32, 1e-9, 1e-5)):
+        values = [f(inputs["w"])] + [f(p["w"]) for p in gradcheck.points(inputs, "w")]
+        assert low < gradcheck.noise(values) < high
+    # a straight line (a ReLU network off its kinks) has none at all, whatever its size
+    line = [1e6 * v for v in (1.0, 1.0 + 1e-6, 1.0 - 1e-6)]
+    assert gradcheck.noise(line) < 1e-15

@@ -33,7 +33,19 @@ LOCAL = [
            frozenset({"3a"}), "least squares by lstsq: the minimum-norm solution when n < d"),
     Mutant("db1-raises", "return W2.T * active ", "raise ValueError('not done yet')", frozenset({"1c"}),
            "no values at all: nothing to match a mistake against"),
+    Mutant("ridge-intercept-ones-column", "return np.linalg.solve(A, X.T @ y)",
+           "X1 = np.hstack([np.ones((X.shape[0], 1)), X])   # a column of ones: the intercept\n"
+           "    P = lam * np.eye(d + 1)\n"
+           "    P[0, 0] = 0.0                                   # left out of the penalty\n"
+           "    return np.linalg.solve(X1.T @ X1 + P, X1.T @ y)[1:]",
+           frozenset({"3a"}), "an unpenalized intercept as a column of ones, dropped from w"),
+    Mutant("dz2-extra-sigmoid-prime-from-z2", "dz2 = yh - y ",
+           'dz2 = (yh - y) * _sigmoid(cache["z2"]) * (1 - _sigmoid(cache["z2"])) ', frozenset({"2b", "2c"}),
+           "sigma'(z2) written from z2 rather than y_hat"),
 ]
+ABS_NET = {"J_relu_abs", "dJ_dW2_relu_abs", "dJ_db2_relu_abs"}
+WITHOUT_SIGMOID = {f"dJ_d{v}_dz2_without_sigmoid" for v in ("W2", "b2", "W1", "b1", "x")}
+EXTRA_SLOPE = {f"dJ_d{v}_extra_sigmoid_slope" for v in ("W2", "b2", "W1", "b1", "x")}
 EDITS = {m.name: m for m in MUTANTS + LOCAL}
 
 # Which hints (by mistakes.py function) each edit must raise; every other edit raises none.
@@ -71,6 +83,22 @@ FIRES = {
     "logp-ridge-objective": {"log_posterior_ridge_objective"},
     "logp-wrong-sign": {"log_posterior_wrong_sign"},
     "logp-sign-flip": {"log_posterior_likelihood_wrong_sign"},
+    # |z| for the ReLU: each output it reaches
+    "y-relu-abs": {"y_relu_abs"},
+    "dW2-relu-abs": {"dy_dW2_relu_abs"},
+    "db1-relu-abs": {"dy_db1_relu_abs"},
+    "dW1-relu-abs": {"dy_dW1_relu_abs"},
+    "yhat-relu-abs": {"y_hat_relu_abs"},
+    "fwd-relu-abs": ABS_NET,          # backward keeps the ReLU's mask: 2c matches no mistake
+    "net-relu-abs": ABS_NET | {"dJ_dW1_relu_abs", "dJ_db1_relu_abs", "dJ_dx_relu_abs"},
+    # dJ/dz2 wrong: every gradient of 2b and 2c flows through it
+    "dz2-without-sigmoid": WITHOUT_SIGMOID,
+    "dz2-extra-sigmoid-prime": EXTRA_SLOPE,
+    "dz2-extra-sigmoid-prime-from-z2": EXTRA_SLOPE,
+    "ridge-two-lam": {"w_two_lam"},
+    "ridge-intercept": {"w_unpenalized_intercept"},
+    "ridge-intercept-ones-column": {"w_unpenalized_intercept"},
+    "logp-prior-without-half": {"log_posterior_prior_without_half"},
 }
 
 
@@ -117,7 +145,9 @@ def test_each_mistake_raises_exactly_its_hints(name, grade_source, dis02_hints):
 
 @pytest.mark.parametrize("seed", [7, 2024])
 @pytest.mark.parametrize("name", ["db1-no-mask", "dx-missing-skip", "ridge-no-lam", "logp-no-prior",
-                                  "yhat-no-skip", "dW1-missing-x"], ids=str)
+                                  "yhat-no-skip", "dW1-missing-x", "y-relu-abs", "db1-relu-abs",
+                                  "net-relu-abs", "dz2-without-sigmoid", "dz2-extra-sigmoid-prime",
+                                  "ridge-two-lam", "ridge-intercept", "logp-prior-without-half"], ids=str)
 def test_hints_fire_on_other_seeds(name, seed, grade_source, dis02_hints):
     assert set(fired(grade_source(apply(BASE, EDITS[name]), seed=seed), dis02_hints)) == FIRES[name]
 
@@ -148,6 +178,8 @@ def test_no_hint_matches_a_correct_solution_even_if_every_case_had_failed(path, 
                 if check.hints:
                     values = _raw_values(check, session)
                     assert check.hints(values, range(len(values))) is None, (path.name, check.name)
+                    # nor when matched to float32's precision, as float32 values are
+                    assert check.hints(values, range(len(values)), float32=True) is None, (path.name, check.name)
                     checked += len(check.hints.mistakes())
     finally:
         session.close()
@@ -165,6 +197,44 @@ def test_hint_values_are_made_once_per_plan_and_only_on_a_failure(dis02, grade_s
     assert now and all("dy_db1" in c.name for c in made if id(c) in now)
     grade_source(apply(BASE, EDITS["db1-no-mask"]), seed=11)
     assert all(c.hints._made is now[id(c)] for c in made if id(c) in now)    # reused, not remade
+
+
+def test_a_finite_difference_check_carries_the_hint_of_its_output(grade_source, dis02_hints):
+    """The check against finite differences of the reference fails too, and names the same
+    mistake (the value checks' rule, on its own cases)."""
+    for name, part_id in (("back-no-mask", "2c"), ("dx-missing-skip", "2c"), ("db1-no-mask", "1c"),
+                          ("dz2-without-sigmoid", "2b")):
+        doc = grade_source(apply(BASE, EDITS[name]))
+        fd = [c for c in doc.part(part_id).checks if "finite differences of the reference" in c.name and not c.passed]
+        assert fd, name
+        for check in fd:
+            assert check.hint and dis02_hints[check.hint][2] in FIRES[name], (name, check.name)
+            assert check.message.startswith(f"hint: {check.hint}\nfinite-difference case #")
+
+
+def test_a_finite_difference_check_names_a_mistake_by_the_value_rule():
+    from grader import checks
+    references = [{"f": lambda a: float(np.sum(a ** 3))}]
+    cases = [Case({"a": np.array([v])}, family="random", index=i, key=f"s/{i}")
+             for i, v in enumerate([1.5, -0.5, 2.0])]
+    right = [[3 * c.inputs["a"] ** 2] for c in cases]                  # 6.75, 0.75, 12
+    told = hints.Hints([("uses |a|", ["call", "m", [["input", "a"]]])],
+                       [{"m": lambda a: 3 * a * np.abs(a)}], cases, right, Tolerance())   # -0.75 at a < 0
+    check = checks.gradient_vs_reference("g", ["call", "g", [["input", "a"]]], ["call", "f", [["input", "a"]]],
+                                         "a", cases, references, 1.0, True, told)
+
+    def verdict(values):
+        run = check.run()
+        next(run)
+        with np.errstate(all="ignore"), pytest.raises(StopIteration) as stop:
+            run.send([{"t": "arr", "shape": [1], "d": [v]} for v in values])
+        return stop.value.value
+
+    assert verdict([6.75, 0.75, 12.0]).passed
+    named = verdict([6.75, -0.75, 12.0])
+    assert not named.passed and named.hint == "uses |a|" and named.message.startswith("hint: uses |a|\n")
+    assert verdict([6.75, 0.25, 12.0]).hint is None       # fails where the mistake differs, but not as it
+    assert verdict([6.75, -0.75, 11.0]).hint is None      # as the mistake where it fails, not on every case
 
 
 def _case(a):

@@ -45,6 +45,19 @@ def mistakes(relu_slope_at_zero: float) -> dict:
     def dy_dW1_mask_without_b1(x, W1, b1, W2, b2):
         return W2.T * mask(W1 * x) * x
 
+    # |z| for the ReLU, and its slope sign(z) in the derivatives
+    def y_relu_abs(x, W1, b1, W2, b2):
+        return (W2 @ np.abs(W1 * x + b1)).item() + b2
+
+    def dy_dW2_relu_abs(x, W1, b1, W2, b2):
+        return np.abs(W1 * x + b1).T
+
+    def dy_db1_relu_abs(x, W1, b1, W2, b2):
+        return W2.T * np.sign(W1 * x + b1)
+
+    def dy_dW1_relu_abs(x, W1, b1, W2, b2):
+        return W2.T * np.sign(W1 * x + b1) * x
+
     # ---- Problem 2: z1 = W1 x + b1, a1 = relu(z1), z2 = W2 a1 + b2 + x, y_hat = sigmoid(z2)
     def _z2(x, W1, b1, W2, b2):
         return (W2 @ np.maximum(0.0, W1 * x + b1)).item() + b2 + x
@@ -101,6 +114,84 @@ def mistakes(relu_slope_at_zero: float) -> dict:
     def dJ_dx_without_mask(x, y, W1, b1, W2, b2):
         return (W1.T @ _dz1(x, y, W1, b1, W2, b2, 1.0)).item() + _dz2(x, y, W1, b1, W2, b2)
 
+    def _backprop(x, W1, b1, W2, dz2, act, slope):
+        """Every gradient of J from dJ/dz2, the hidden layer's activation and its slope."""
+        z1 = W1 * x + b1
+        dz1 = W2.T * dz2 * slope(z1)
+        return {"W2": dz2 * act(z1).T, "b2": dz2, "W1": dz1 * x, "b1": dz1,
+                "x": (W1.T @ dz1).item() + dz2}
+
+    def _relu(z):
+        return np.maximum(0.0, z)
+
+    # dJ/dz2 = z2 - y: the sigmoid left out (the squared error's gradient on z2)
+    def _dz2_without_sigmoid(x, y, W1, b1, W2, b2):
+        return _backprop(x, W1, b1, W2, _z2(x, W1, b1, W2, b2) - y, _relu, mask)
+
+    def dJ_dW2_dz2_without_sigmoid(x, y, W1, b1, W2, b2):
+        return _dz2_without_sigmoid(x, y, W1, b1, W2, b2)["W2"]
+
+    def dJ_db2_dz2_without_sigmoid(x, y, W1, b1, W2, b2):
+        return _dz2_without_sigmoid(x, y, W1, b1, W2, b2)["b2"]
+
+    def dJ_dW1_dz2_without_sigmoid(x, y, W1, b1, W2, b2):
+        return _dz2_without_sigmoid(x, y, W1, b1, W2, b2)["W1"]
+
+    def dJ_db1_dz2_without_sigmoid(x, y, W1, b1, W2, b2):
+        return _dz2_without_sigmoid(x, y, W1, b1, W2, b2)["b1"]
+
+    def dJ_dx_dz2_without_sigmoid(x, y, W1, b1, W2, b2):
+        return _dz2_without_sigmoid(x, y, W1, b1, W2, b2)["x"]
+
+    # dJ/dz2 = (y_hat - y) y_hat (1 - y_hat): the sigmoid's slope multiplied in a second time
+    def _dz2_extra_sigmoid_slope(x, y, W1, b1, W2, b2):
+        p = float(_sigmoid(_z2(x, W1, b1, W2, b2)))
+        return _backprop(x, W1, b1, W2, (p - y) * p * (1 - p), _relu, mask)
+
+    def dJ_dW2_extra_sigmoid_slope(x, y, W1, b1, W2, b2):
+        return _dz2_extra_sigmoid_slope(x, y, W1, b1, W2, b2)["W2"]
+
+    def dJ_db2_extra_sigmoid_slope(x, y, W1, b1, W2, b2):
+        return _dz2_extra_sigmoid_slope(x, y, W1, b1, W2, b2)["b2"]
+
+    def dJ_dW1_extra_sigmoid_slope(x, y, W1, b1, W2, b2):
+        return _dz2_extra_sigmoid_slope(x, y, W1, b1, W2, b2)["W1"]
+
+    def dJ_db1_extra_sigmoid_slope(x, y, W1, b1, W2, b2):
+        return _dz2_extra_sigmoid_slope(x, y, W1, b1, W2, b2)["b1"]
+
+    def dJ_dx_extra_sigmoid_slope(x, y, W1, b1, W2, b2):
+        return _dz2_extra_sigmoid_slope(x, y, W1, b1, W2, b2)["x"]
+
+    # |z| for the ReLU in forward (y_hat, J, the cache), its slope sign(z) in backward
+    def _z2_relu_abs(x, W1, b1, W2, b2):
+        return (W2 @ np.abs(W1 * x + b1)).item() + b2 + x
+
+    def y_hat_relu_abs(x, W1, b1, W2, b2):
+        return float(_sigmoid(_z2_relu_abs(x, W1, b1, W2, b2)))
+
+    def J_relu_abs(x, y, W1, b1, W2, b2):
+        p = y_hat_relu_abs(x, W1, b1, W2, b2)
+        return float(-y * np.log(p) - (1 - y) * np.log(1 - p))
+
+    def _relu_abs(x, y, W1, b1, W2, b2):
+        return _backprop(x, W1, b1, W2, y_hat_relu_abs(x, W1, b1, W2, b2) - y, np.abs, np.sign)
+
+    def dJ_dW2_relu_abs(x, y, W1, b1, W2, b2):
+        return _relu_abs(x, y, W1, b1, W2, b2)["W2"]
+
+    def dJ_db2_relu_abs(x, y, W1, b1, W2, b2):
+        return _relu_abs(x, y, W1, b1, W2, b2)["b2"]
+
+    def dJ_dW1_relu_abs(x, y, W1, b1, W2, b2):
+        return _relu_abs(x, y, W1, b1, W2, b2)["W1"]
+
+    def dJ_db1_relu_abs(x, y, W1, b1, W2, b2):
+        return _relu_abs(x, y, W1, b1, W2, b2)["b1"]
+
+    def dJ_dx_relu_abs(x, y, W1, b1, W2, b2):
+        return _relu_abs(x, y, W1, b1, W2, b2)["x"]
+
     # ---- Problem 3: prior w ~ N(0, I), y | w ~ N(Xw, lam I)
     def _solve(X, y, ridge):
         return np.linalg.solve(X.T @ X + ridge * np.eye(X.shape[1]), X.T @ y)
@@ -116,6 +207,14 @@ def mistakes(relu_slope_at_zero: float) -> dict:
 
     def w_lam_squared(X, y, lam):
         return _solve(X, y, lam ** 2)
+
+    def w_two_lam(X, y, lam):
+        return _solve(X, y, 2 * lam)
+
+    def w_unpenalized_intercept(X, y, lam):
+        # centring X and y (or a column of ones left out of the penalty) fits an intercept
+        # the model does not have; w is the same either way
+        return _solve(X - X.mean(axis=0), y - y.mean(), lam)
 
     def _parts(w, X, y):
         r = y - X @ w
@@ -143,6 +242,10 @@ def mistakes(relu_slope_at_zero: float) -> dict:
     def log_posterior_wrong_sign(w, X, y, lam):
         residual, size = _parts(w, X, y)
         return residual / (2 * lam) + size / 2
+
+    def log_posterior_prior_without_half(w, X, y, lam):
+        residual, size = _parts(w, X, y)
+        return -residual / (2 * lam) - size
 
     return {name: fn for name, fn in locals().items()
             if callable(fn) and not name.startswith("_") and name != "mask"}

@@ -47,6 +47,17 @@ def backward(cache):
     a1 = cache["a1"]
     yh = cache["y_hat"]'''
 
+
+def _span(first: str, last: str) -> str:
+    """The text of correct/vectorized.py from `first` to the end of `last`: one snippet for
+    a mistake made in two places (forward and backward)."""
+    base = BASE.read_text()
+    start = base.index(first)
+    return base[start:base.index(last, start) + len(last)]
+
+
+_FORWARD_TO_MASK = _span("a1 = np.maximum(z1, 0.0)", "dz1 = da1 * (z1 > 0)")
+
 MUTANTS: list[Mutant] = [
     # ------------------------------------------------------------ Problem 1
     Mutant("y-relu-identity", "a = np.maximum(z, 0.0)", "a = z", _f("1y"),
@@ -57,6 +68,12 @@ MUTANTS: list[Mutant] = [
            _f("1y"), "drops the output bias b2"),
     Mutant("y-missing-b1", "z = W1 * x + b1 ", "z = W1 * x ", _f("1y"),
            "drops the hidden bias b1"),
+    Mutant("dW2-relu-abs", "hidden = np.maximum(W1 * x + b1, 0.0)", "hidden = np.abs(W1 * x + b1)",
+           _f("1b"), "uses |z| for the ReLU in dy/dW2"),
+    Mutant("db1-relu-abs", "active = (W1 * x + b1 > 0)", "active = np.sign(W1 * x + b1)", _f("1c"),
+           "takes sign(z), the slope of |z|, for the ReLU's slope"),
+    Mutant("dW1-relu-abs", "gate = (W1 * x + b1 > 0)", "gate = np.sign(W1 * x + b1)", _f("1d"),
+           "takes sign(z), the slope of |z|, for the ReLU's slope"),
     Mutant("db2-zero", "return 1.0                           # b2", "return 0.0  # b2", _f("1a"),
            "says a constant has derivative 0"),
     Mutant("db2-returns-y", "return 1.0                           # b2",
@@ -98,6 +115,8 @@ MUTANTS: list[Mutant] = [
            _f("2a"), "sigmoid of the wrong thing: the hidden layer instead of ReLU"),
     Mutant("yhat-missing-b1", "hid = np.maximum(W1 * x + b1, 0.0)", "hid = np.maximum(W1 * x, 0.0)",
            _f("2a"), "drops b1 in y_hat"),
+    Mutant("yhat-relu-abs", "hid = np.maximum(W1 * x + b1, 0.0)", "hid = np.abs(W1 * x + b1)",
+           _f("2a"), "uses |z| for the ReLU in y_hat"),
     Mutant("yhat-sigmoid-sign", "return float(_sigmoid(logit))", "return float(_sigmoid(-logit))",
            _f("2a"), "sigmoid sign flip: returns 1 - y_hat"),
     Mutant("J-sign-flip", "J = -y * np.log(yh) - (1 - y) * np.log(1 - yh)",
@@ -113,11 +132,19 @@ MUTANTS: list[Mutant] = [
            "no ReLU in forward: a1, z2 and y_hat are wrong (z1 alone is right)"),
     Mutant("fwd-missing-b2", "z2 = (W2 @ a1).item() + b2 + x", "z2 = (W2 @ a1).item() + x",
            FORWARD_PARTS, "drops b2 in forward"),
+    Mutant("fwd-relu-abs", "a1 = np.maximum(z1, 0.0)", "a1 = np.abs(z1)", FORWARD_PARTS,
+           "|z| for the ReLU in forward; backward keeps the ReLU's mask (z1 > 0)"),
+    Mutant("net-relu-abs", _FORWARD_TO_MASK,
+           _FORWARD_TO_MASK.replace("a1 = np.maximum(z1, 0.0)", "a1 = np.abs(z1)")
+                           .replace("dz1 = da1 * (z1 > 0)", "dz1 = da1 * np.sign(z1)"),
+           FORWARD_PARTS, "|z| for the ReLU throughout: |z1| in forward, its slope sign(z1) in backward"),
     # ------------------------------------------------------------ Problem 2, backward
     Mutant("dz2-sign-flip", "dz2 = yh - y ", "dz2 = y - yh ", _f("2b", "2c"),
            "y - y_hat instead of y_hat - y: every gradient has the wrong sign"),
     Mutant("dz2-extra-sigmoid-prime", "dz2 = yh - y ", "dz2 = (yh - y) * yh * (1 - yh) ", _f("2b", "2c"),
            "multiplies by sigma'(z2) again, though y_hat - y already includes it"),
+    Mutant("dz2-without-sigmoid", "dz2 = yh - y ", 'dz2 = cache["z2"] - y ', _f("2b", "2c"),
+           "dJ/dz2 = z2 - y: the sigmoid left out (the squared error's gradient on z2)"),
     Mutant("dW2-uses-z1", "dW2 = dz2 * a1.T ", "dW2 = dz2 * z1.T ", _f("2b"),
            "uses the pre-activation z1 instead of a1"),
     Mutant("db2-one", "db2 = dz2", "db2 = 1.0", _f("2b"),
@@ -160,6 +187,11 @@ MUTANTS: list[Mutant] = [
            _f("3a"), "X X^T instead of X^T X: wrong matrix, and a shape error unless n == d"),
     Mutant("ridge-no-lam", "A = X.T @ X + lam * np.eye(d)", "A = X.T @ X",
            _f("3a"), "ordinary least squares: singular for n < d, unregularised for n > d"),
+    Mutant("ridge-two-lam", "A = X.T @ X + lam * np.eye(d)", "A = X.T @ X + 2 * lam * np.eye(d)",
+           _f("3a"), "2 lam where the posterior has lam (the 2 of d/dw ||y - Xw||^2 lost)"),
+    Mutant("ridge-intercept", "d = X.shape[1]",
+           "d = X.shape[1]\n    X, y = X - X.mean(axis=0), y - y.mean()   # fit an intercept, unpenalized",
+           _f("3a"), "adds an unpenalized intercept (centres X and y) the model does not have"),
     Mutant("logp-sign-flip", "log_lik = -(r @ r) / (2 * lam)", "log_lik = (r @ r) / (2 * lam)",
            _f("3b"), "adds the squared error instead of subtracting it"),
     Mutant("logp-lam-inverse", "log_lik = -(r @ r) / (2 * lam)", "log_lik = -(r @ r) * lam / 2",
@@ -176,6 +208,8 @@ MUTANTS: list[Mutant] = [
            "log_lik = -(r @ r) / 2\n"
            "    log_prior = -lam * (w @ w) / 2 ",
            _f("3b"), "returns minus half the ridge objective: same argmax, but lam times the log posterior"),
+    Mutant("logp-prior-without-half", "log_prior = -(w @ w) / 2 ", "log_prior = -(w @ w) ", _f("3b"),
+           "the prior's log density without its 1/2: the prior weighs as if lam were 2 lam"),
 ]
 
 
