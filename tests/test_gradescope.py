@@ -280,8 +280,18 @@ def test_a_misconfigured_autograder_writes_results_that_say_so(tmp_path, config,
         assert all(t.score == 0 and words in t.output for t in results.tests)
 
 
+@pytest.fixture
+def own_memory_cap_undone():
+    """gradescope.run caps its process's address space (parallel.cap_own_memory): in this test
+    that is pytest's, so the cap is undone afterwards."""
+    import resource
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    yield
+    resource.setrlimit(resource.RLIMIT_AS, before)
+
+
 @pytest.mark.parametrize("error", [RuntimeError("a bug of ours"), MemoryError()])
-def test_a_crash_of_ours_writes_results_that_say_so(tmp_path, monkeypatch, error):
+def test_a_crash_of_ours_writes_results_that_say_so(tmp_path, monkeypatch, error, own_memory_cap_undone):
     from grader import engine, gradescope
 
     def crash(*args, **kwargs):

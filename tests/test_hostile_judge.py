@@ -7,6 +7,7 @@ Forged frames are written the way a real attacker would: the child's reply pipe 
 request's nonce are both local variables of child.serve, found by walking up the student's stack.
 """
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -130,7 +131,7 @@ def backward(cache):
 
 
 JUDGE = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from grader import spec
 from grader.engine import grade
@@ -138,14 +139,16 @@ from grader.parallel import cap_own_memory
 cap_own_memory(512 << 20)   # a runaway judge would fail with MemoryError, and the check say so
 started = time.monotonic()
 doc = grade(Path(sys.argv[1]), spec.load("dis02"), 182, isolation=sys.argv[2])
+peak_kib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"doc": json.loads(doc.model_dump_json()), "seconds": time.monotonic() - started,
-                  "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "maxrss_mib": peak_kib / 1024}))
 """
 
 
 def judge_capped(tmp_path: Path, source: str) -> dict:
     """The judge alone in a process of its own, capped (see JUDGE): the document, the judge's
-    largest resident size (RUSAGE_SELF: the judge only, not the children it starts), the time."""
+    peak resident size (VmHWM: this process only, not the children it starts; ru_maxrss would
+    also count the parent it was forked from, until exec), the time."""
     path = tmp_path / "attack.py"
     path.write_text(source)
     done = subprocess.run([sys.executable, "-c", JUDGE, str(path), STRONGEST], cwd=ROOT,
@@ -159,7 +162,8 @@ def judge_capped(tmp_path: Path, source: str) -> dict:
 
 def _check_bounded(doc, must_fail: set, took: float) -> None:
     assert {p.id for p in doc.parts} >= ALL                      # a whole document
-    assert failing(doc) == must_fail
+    assert failing(doc) == must_fail, {p.id: [c.message[:300] for c in p.checks if not c.passed]
+                                       for p in doc.parts if p.id in failing(doc) ^ must_fail}
     for part in doc.parts:
         if part.id in must_fail:
             assert part.score == 0, (part.id, part.checks[0].message)
@@ -282,6 +286,17 @@ def test_a_huge_ridge_map_is_refused_before_any_work(n, tmp_path):
     assert found["maxrss_mib"] < 200, found["maxrss_mib"]
 
 
+def test_stationarity_perturbs_only_a_point_of_the_expected_shape(tmp_path, dis02):
+    """One entry too many is not too big to judge, but still not a point of log_posterior's
+    domain: refused naming both shapes, rather than handed to the student's function."""
+    path = tmp_path / "longer.py"
+    path.write_text(replace(BASE, "def ridge_map(X, y, lam):\n    return np.ones(X.shape[1] + 1)\n"))
+    doc = grade(path, dis02, 182)
+    assert failing(doc) == {"3a"}
+    stationarity = next(c for c in doc.part("3a").checks if "stationary" in c.name)
+    assert "wrong shape: expected shape (7,), got shape (8,)" in stationarity.message
+
+
 def test_a_huge_log_posterior_is_refused_before_any_work(tmp_path, dis02):
     path = tmp_path / "huge.py"
     path.write_text(HUGE_POSTERIOR)
@@ -321,7 +336,7 @@ MEASURED = {
 
 @pytest.mark.parametrize("name", sorted(MEASURED))
 def test_the_judge_stays_small(name, tmp_path):
-    """The judge alone (RUSAGE_SELF of a process that only judges), under an address-space cap
+    """The judge alone (its peak resident size, in a process that only judges), under a cap
     of its size plus 512 MiB: it never needs more, and never needs long."""
     source, must_fail = MEASURED[name]
     found = judge_capped(tmp_path, source)
@@ -413,3 +428,42 @@ def test_a_runaway_judge_computation_is_a_memory_error_not_an_oom_kill(tmp_path)
     wrong = {p["id"]: p for p in docs["wrong.py"]["parts"]}
     assert wrong["v"]["score"] == 2                       # the other part graded as usual
     assert any("the grader ran out of memory" in c["message"] for c in wrong["g"]["checks"])
+
+
+STEAL_THE_SERVERS_SOCKET = r'''
+import ctypes, os, socket
+def _steal():
+    """As root without bubblewrap, pidfd_getfd copies the fork server's control socket."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    server = libc.syscall(434, os.getppid(), 0)           # pidfd_open
+    for fd in range(3, 64):
+        copy = libc.syscall(438, server, fd, 0)            # pidfd_getfd
+        if copy < 0:
+            continue
+        stolen = socket.socket(fileno=copy)
+        if stolen.type == socket.SOCK_SEQPACKET:
+            for forged in (b"[" * 3000 + b"]" * 3000, b"[1]", b'{"status": [1]}'):
+                stolen.send(forged)
+            print("sent forged server replies")
+_steal()
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or sandbox.unavailable("process") is not None,
+                    reason="stealing the server's socket needs root in process isolation")
+def test_forged_fork_server_replies_cost_only_a_new_server(tmp_path, dis02):
+    """The fork server's replies are frames too: a child that copies the server's socket and
+    writes to it makes the judge start a new server, nothing more."""
+    from grader.forkserver import ForkServer
+    path = tmp_path / "thief.py"
+    path.write_text(STEAL_THE_SERVERS_SOCKET + BASE)
+    server = ForkServer("process")
+    try:
+        doc = grade(path, dis02, 182, isolation="process", server=server)
+        assert "sent forged server replies" in doc.output    # the attack did run
+        assert doc.score == 16
+        honest = tmp_path / "honest.py"
+        honest.write_text(BASE)
+        assert grade(honest, dis02, 182, isolation="process", server=server).score == 16
+    finally:
+        server.close()
