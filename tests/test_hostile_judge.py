@@ -394,7 +394,7 @@ def _toy_with_mistakes(tmp_path: Path, mistakes: str) -> Path:
 def _toy_batch(tmp_path: Path, folder: Path) -> tuple[dict, subprocess.CompletedProcess]:
     root = tmp_path / "class"
     root.mkdir()
-    (root / "wrong.py").write_text(TOY_WRONG)
+    (root / "early_wrong.py").write_text(TOY_WRONG)   # first: honest ones are in flight beside it
     for i in range(6):
         (root / f"right{i}.py").write_text(TOY_RIGHT)
     out = tmp_path / "out.jsonl"
@@ -409,23 +409,25 @@ def test_a_judge_worker_that_dies_is_replaced_and_its_submission_documented(tmp_
                                           "MISTAKES = [{'grad_with_abs': grad_with_abs}]\n")
     docs, done = _toy_batch(tmp_path, folder)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-    assert sorted(docs) == [f"right{i}.py" for i in range(6)] + ["wrong.py"]
-    assert all(docs[f"right{i}.py"]["score"] == 5 for i in range(6))
-    wrong = docs["wrong.py"]
+    assert sorted(docs) == ["early_wrong.py"] + [f"right{i}.py" for i in range(6)]
+    assert all(docs[f"right{i}.py"]["score"] == 5 for i in range(6))   # those in flight too
+    wrong = docs["early_wrong.py"]
     assert wrong["score"] == 0 and {p["status"] for p in wrong["parts"] if p["id"] in ("v", "g")} == {"error"}
     assert "the grader's own process died while judging this submission" in wrong["parts"][0]["checks"][0]["message"]
 
 
 def test_a_runaway_judge_computation_is_a_memory_error_not_an_oom_kill(tmp_path):
-    """A batch judge has an address-space cap: a computation past it (here an 8 GiB mistake
-    value) fails as MemoryError in that one check, which says so; the batch goes on."""
-    folder = _toy_with_mistakes(tmp_path, "def grad_with_abs(a, t):\n    hoard = bytearray(8 << 30)\n"
-                                          "    return 3 * a * t * abs(t) + len(hoard) * 0\n\n"
+    """A batch judge has an address-space cap: a computation past it (here 8 GiB for a mistake's
+    value, never touched, so harmless where there is no cap) fails as MemoryError in that one
+    check, which says so; the batch goes on."""
+    folder = _toy_with_mistakes(tmp_path, "import numpy as np\n\ndef grad_with_abs(a, t):\n"
+                                          "    hoard = np.empty(8 << 30, dtype=np.uint8)\n"
+                                          "    return 3 * a * t * abs(t) + hoard.size * 0\n\n"
                                           "MISTAKES = [{'grad_with_abs': grad_with_abs}]\n")
     docs, done = _toy_batch(tmp_path, folder)
     assert done.returncode == 0, done.stderr
     assert len(docs) == 7 and all(docs[f"right{i}.py"]["score"] == 5 for i in range(6))
-    wrong = {p["id"]: p for p in docs["wrong.py"]["parts"]}
+    wrong = {p["id"]: p for p in docs["early_wrong.py"]["parts"]}
     assert wrong["v"]["score"] == 2                       # the other part graded as usual
     assert any("the grader ran out of memory" in c["message"] for c in wrong["g"]["checks"])
 
