@@ -252,8 +252,7 @@ def test_caps_never_refuse_what_the_child_itself_writes():
     """The densest replies json.dumps makes from the child's encodings, just under the frame
     size limit, parse; the forged densest do not."""
     limit = 16 << 20
-    dense = [
-        {"nonce": "n", "results": [{"t": "arr", "shape": [0], "d": [], "type": "list"}] * (limit // 60)},
+    dense = [   # the most values, the most containers (denser than a list of empty arrays)
         {"nonce": "n", "results": [{"t": "arr", "shape": [limit // 6], "d": [0.0] * (limit // 6)}]},
         {"nonce": "n", "results": [{"t": "dict", "type": "dict", "items": [["", {"t": "none"}]] * (limit // 21 - 10)}]},
     ]
