@@ -13,7 +13,8 @@ from grader import packaging
 from grader.gradescope import CONFIG_NAME, Config
 
 VENV = "/opt/grader"
-RUN_SECONDS = 600    # past this, grader is killed and the fallback results are written
+RUN_SECONDS = 300    # then grader is killed and the fallback writes results: far past a submission's
+                     # own budget, and before Gradescope's default limit (10 minutes) ends it all
 
 SETUP = f"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
