@@ -126,10 +126,11 @@ class Outcomes:
         return verdict
 
 
-def _numeric(raw: dict) -> tuple[np.ndarray | None, str, bool]:
-    """(array, problem, is_error)."""
+def _numeric(raw: dict, like: tuple) -> tuple[np.ndarray | None, str, bool]:
+    """(array, problem, is_error). `like`: the expected shape, which bounds the work: an array
+    far bigger is refused, naming both shapes, before it is made (values.oversized)."""
     try:
-        return as_array(raw), "", False
+        return as_array(raw, like), "", False
     except NotNumeric as err:
         return None, str(err), failure_text(raw) is not None
 
@@ -140,6 +141,11 @@ def _missing(raws: list[dict]) -> str:
     if isinstance(first, dict) and first.get("t") == "missing":
         return failure_text(first)
     return ""
+
+
+def _like(answers: list[np.ndarray]) -> tuple:
+    """The shape of the largest right answer: what bounds the work on a student's value."""
+    return max(answers, key=lambda a: a.size).shape
 
 
 def _closest(expected: list[np.ndarray], got: np.ndarray, tol, scale=None) -> cmp.Comparison:
@@ -202,7 +208,7 @@ def values_match(name, tree, cases, expected, tol, about, points, hidden, hints=
         notes, failed_at, first, error = [], [], "", False
         gots, outcomes = [], ([] if detail else None)
         for i, (case, raw, answers) in enumerate(zip(cases, raws, expected)):
-            got, problem, is_error = _numeric(raw)
+            got, problem, is_error = _numeric(raw, _like(answers))
             gots.append(got)
             brief = problem
             if got is not None and first and not detail:   # a failure is reported already: only count now
@@ -248,7 +254,7 @@ def differences_match(name, tree, cases, expected, tol, about, points, hidden, h
         failed_at, first, error, explained = [], "", False, True
         gots, outcomes = [None] * len(cases), ([] if detail else None)
         for members in groups:
-            got = [_numeric(raws[i]) for i in members]
+            got = [_numeric(raws[i], ()) for i in members]
             for i, g in zip(members, got):
                 gots[i] = g[0]
             bad = next((g for g in got if g[0] is None or g[0].size != 1), None)
@@ -305,7 +311,7 @@ def gradient_vs_reference(name, tree, of_tree, wrt, cases, references, points, h
             return Verdict(name, False, missing, points, hidden, True)
         first, outcomes, gots, failed_at = None, Outcomes(detail), [], []
         for i, (case, raw, (differences, rounding)) in enumerate(zip(cases, raws, numeric)):
-            got, problem, is_error = _numeric(raw)
+            got, problem, is_error = _numeric(raw, differences.shape)
             gots.append(got)
             rtol, atol = _fd_tolerance(rounding)
             if first and not detail:     # a failure is reported already: only count now
@@ -340,7 +346,7 @@ def _forward_precision(forwards: list[list], of_text: str, judged: str,
     if (dtype := precision.low_dtype(raws)):
         why = f"returns {dtype} values (about {precision.DIGITS[dtype]} significant digits)"
         return precision.forward_advice(of_text, why, gradcheck.STEP, judged, dtype)
-    numbers = [[_numeric(raw)[0] for raw in values] for values in forwards]
+    numbers = [[_numeric(raw, ())[0] for raw in values] for values in forwards]
     if any(v is None or v.size != 1 for values in numbers for v in values):
         return None
     if precision.float32_exact([v for values in numbers for v in values]):
@@ -364,10 +370,10 @@ def gradient_vs_own(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
                   + [call(of_tree, case, changed={wrt: p[wrt]}) for p in moved])
 
     def judge(case, mine, forwards) -> tuple[Verdict | None, str]:
-        got, problem, is_error = _numeric(mine[0])
+        got, problem, is_error = _numeric(mine[0], np.shape(case.inputs[wrt]))
         if got is None:
             return Verdict(name, False, f"{text}: {problem}", points, hidden, is_error), problem
-        values = [_numeric(r) for r in mine[2:]]
+        values = [_numeric(r, ()) for r in mine[2:]]
         broken = next((v for v in values if v[0] is None or v[0].size != 1), None)
         if broken:
             why = f"your {of_text} {broken[1] or 'did not return a scalar'}, so it cannot check your gradient"
@@ -406,10 +412,27 @@ def gradient_vs_own(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
 STATIONARY_RTOL = 1e-5
 
 
-def stationary_point(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
+def expected_shapes(references: list[dict], tree: list, cases: list[Case]) -> list[tuple]:
+    """The reference's output shape on each case (what a student's value must fit)."""
+    return [reference_value(references[:1], tree, case.inputs)[0].shape for case in cases]
+
+
+def _point(raw: dict, shape: tuple) -> tuple[np.ndarray | None, str, bool]:
+    """The student's output as a point to perturb: refused, naming both shapes, unless it has the
+    expected shape (up to size-1 dimensions), since each of its entries costs two calls and a
+    copy of it per call."""
+    got, problem, is_error = _numeric(raw, shape)
+    if got is None:
+        return None, problem, is_error
+    fitted, _, error = cmp.fit_shape(tuple(shape), got)
+    return (None, error, False) if fitted is None else (fitted, "", False)
+
+
+def stationary_point(name, tree, of_tree, wrt, cases, points, hidden, shapes: list[tuple]) -> Check:
     """The student's output is where the gradient of the student's own `of` vanishes, measured
-    against that gradient's size at the origin."""
+    against that gradient's size at the origin. shapes: the expected output shape per case."""
     text, of_text = expr.show(tree), expr.show(of_tree)
+    shape_of = {case.key: shape for case, shape in zip(cases, shapes)}
 
     request = calls_for(tree, cases)
 
@@ -426,14 +449,14 @@ def stationary_point(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
 
     def judge(case, raw):
         """(a failing Verdict or None, why in one line)"""
-        got, problem, is_error = _numeric(raw)
+        got, problem, is_error = _point(raw, shape_of[case.key])
         if got is None:
             return Verdict(name, False, f"{text}: {problem}", points, hidden, is_error), problem
         at_point = {**case.inputs, wrt: got.reshape(-1)}
         at_origin = {**case.inputs, wrt: np.zeros(got.size)}
         pts = gradcheck.points(at_point, wrt) + gradcheck.points(at_origin, wrt)
         replies = yield [call(of_tree, case, changed={wrt: p[wrt]}) for p in pts]
-        values = [_numeric(r) for r in replies]
+        values = [_numeric(r, ()) for r in replies]
         broken = next((v for v in values if v[0] is None or v[0].size != 1), None)
         if broken:
             why = f"your {of_text}: {broken[1] or 'did not return a scalar'}"
@@ -458,9 +481,9 @@ def stationary_point(name, tree, of_tree, wrt, cases, points, hidden) -> Check:
 CONTAINS_RTOL, CONTAINS_ATOL = 1e-7, 1e-12
 
 
-def _found(needle: np.ndarray, haystack: list[tuple[str, np.ndarray]]) -> str | None:
-    for path, value in haystack:
-        if value.size == needle.size and np.allclose(value.ravel(), needle.ravel(),
+def _found(needle: np.ndarray, haystack: list[tuple[str, tuple, np.ndarray | None]]) -> str | None:
+    for path, _, value in haystack:
+        if value is not None and value.size == needle.size and np.allclose(value.ravel(), needle.ravel(),
                                                      rtol=CONTAINS_RTOL, atol=CONTAINS_ATOL):
             return path
     return None
@@ -470,7 +493,7 @@ def _informative(needles: list[np.ndarray], inputs: dict) -> bool:
     """A needle that is all zeros or equals an input by value would be found in any cache."""
     givens = [np.asarray(v, dtype=np.float64) for v in inputs.values()]
     for needle in needles:
-        if not np.any(needle) or _found(needle, [("", g) for g in givens]):
+        if not np.any(needle) or _found(needle, [("", g.shape, g) for g in givens]):
             return False
     return True
 
@@ -501,11 +524,11 @@ def holds(name, tree, needles_label, chosen, points, hidden) -> Check:
 
     def judge(case, needles, raw) -> Verdict | None:
         try:
-            haystack = leaves(raw)
+            haystack = leaves(raw, {n.size for n in needles})   # only those sizes are made
         except NotNumeric as err:
             return Verdict(name, False, f"{text}: {err}", points, hidden, True)
         if not any(_found(n, haystack) for n in needles):
-            seen = ", ".join(f"{p} {v.shape}" for p, v in haystack[:12]) or "no numbers at all"
+            seen = ", ".join(f"{p} {shape}" for p, shape, _ in haystack[:12]) or "no numbers at all"
             hint = _held32(needles, haystack)
             return Verdict(name, False, _with_hint(hint, (
                 f"{case_header(case, 'cache')}\nnothing in {text} equals {needles_label} "
@@ -515,7 +538,9 @@ def holds(name, tree, needles_label, chosen, points, hidden) -> Check:
     def _held32(needles, haystack) -> str | None:
         """The precision hint when a value there is float32 numbers equal to a needle to float32's
         precision only (a near miss alone is no evidence: a y_hat of 0.9995 is near y = 1)."""
-        for path, value in haystack:
+        for path, _, value in haystack:
+            if value is None:
+                continue
             if any(value.size == n.size and precision.close32(n.ravel(), value.ravel()) for n in needles) \
                     and precision.float32_exact([value]):
                 return precision.held(path, needles_label, CONTAINS_RTOL)

@@ -84,10 +84,12 @@ def output_checks(problem: Problem, output: Output, cases: list[Case],
             tree, of_tree, g.wrt, safe if g.own_points else _largest(safe, ADVISORY_CASES), g.own_points, False))
     if output.stationary:
         s = output.stationary
+        chosen = cases[:FD_CASES if s.points else ADVISORY_CASES]
         found.append(checks.stationary_point(
             f"{expr.show(tree)} is a stationary point of your own {s.of}"
             + ("" if s.points else " (advisory, not scored)"),
-            tree, expr.parse(s.of), s.wrt, cases[:FD_CASES if s.points else ADVISORY_CASES], s.points, False))
+            tree, expr.parse(s.of), s.wrt, chosen, s.points, False,
+            checks.expected_shapes(problem.references, tree, chosen)))
     return found
 
 
@@ -122,6 +124,11 @@ def drive(check: checks.Check, session: ChildSession, seconds: float,
             calls = run.send(raws)
     except StopIteration as stop:
         return stop.value
+    except MemoryError:   # past every bound of grader.values: the judge's own memory cap
+        run.close()
+        session.kill()    # a frame may be half read: the next check starts a fresh child
+        return checks.Verdict(check.name, False, "the grader ran out of memory judging what your "
+                              "code returned for this check", check.points, check.hidden, True)
 
 
 def score_part(part: Part, verdicts: list[checks.Verdict]) -> PartResult:
@@ -269,6 +276,14 @@ def grade_units(source_units: list[dict], problem: Problem, seed: int, submissio
     return _document(problem, seed, submission_id, parts, isolation, started,
                      load_messages=_load_messages(session), output=session.output.text(),
                      stand_ins=_imported(session, "stand_ins"), not_provided=_imported(session, "placeholders"))
+
+
+def not_graded(problem: Problem, seed: int, submission_id: str, reason: str,
+               isolation: str) -> ScoreDocument:
+    """The document of a submission the grader could not finish judging: every auto part an
+    error with the reason, score 0."""
+    parts = [errored_part(p, reason) for p in problem.spec.parts]
+    return _document(problem, seed, submission_id, parts, isolation, time.monotonic(), [reason])
 
 
 def unreadable(problem: Problem, seed: int, submission_id: str, reason: str,

@@ -56,9 +56,10 @@ class ForkServer:
         self.sock.settimeout(seconds)
         try:
             data = self.sock.recv(4096)
-            return json.loads(data) if data else None
-        except (OSError, ValueError):
+            reply = json.loads(data) if data else None
+        except (OSError, ValueError, RecursionError):   # a child that got hold of the socket
             return None
+        return reply if isinstance(reply, dict) else None
 
     def fork(self, fds: tuple[int, int, int]) -> None:
         """A new child that reads requests on fds[0], replies on fds[1], prints to fds[2].

@@ -172,9 +172,35 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def run(root: Path, isolation: str | None = None) -> GradescopeResults:
-    """Grade root/submission and write root/results/results.json; returns what was written."""
-    from grader import engine, sandbox, spec
+    """Grade root/submission and write root/results/results.json; returns what was written.
+    Whatever goes wrong here (a bad grader_gradescope.json, a crash of ours, no memory left), a
+    results.json that says so and scores 0 is written before the error goes on to the caller;
+    run_autograder covers what this cannot (grader not installed, this process killed)."""
     started = time.monotonic()
+    try:
+        return _grade(root, isolation, started)
+    except Exception as err:
+        results = failure_results(root, err, started)
+        write_atomically(root / "results" / "results.json", results.model_dump_json(indent=2))
+        if _misconfigured(err):
+            raise Misconfigured(str(err)) from None
+        raise
+
+
+class Misconfigured(ValueError):
+    """The autograder's own files are wrong (grader_gradescope.json, the problem, its isolation)."""
+
+
+def _misconfigured(err: BaseException) -> bool:
+    from grader import sandbox, spec
+    return isinstance(err, (spec.SpecError, ValidationError, json.JSONDecodeError,
+                            sandbox.IsolationUnavailable))
+
+
+def _grade(root: Path, isolation: str | None, started: float) -> GradescopeResults:
+    from grader import engine, sandbox, spec
+    from grader.parallel import cap_own_memory
+    cap_own_memory()    # a runaway judge fails as MemoryError here, not as an OOM kill
     config = load_config(root / "source" / CONFIG_NAME)
     problem = spec.load(config.problem)
     seed = seed_for(read_metadata(root / "submission_metadata.json"))
@@ -192,6 +218,26 @@ def run(root: Path, isolation: str | None = None) -> GradescopeResults:
     results = results_for(doc, config, seed_note, started)
     write_atomically(root / "results" / "results.json", results.model_dump_json(indent=2))
     return results
+
+
+def failure_results(root: Path, err: BaseException, started: float) -> GradescopeResults:
+    """results.json for a submission the autograder could not grade: score 0, never a guess, and
+    what went wrong; a test per auto part when the problem can still be read."""
+    from grader import spec
+    what = (f"the autograder is misconfigured ({type(err).__name__}: {str(err)[:500]})" if _misconfigured(err)
+            else f"the grader failed ({type(err).__name__}: {str(err)[:300]})")
+    text = (f"Your submission could not be graded: {what}. This is a fault of the autograder, not "
+            "a verdict on your code: it scores 0 until it is regraded. Please tell the course staff.")
+    tests = []
+    try:
+        parts = spec.load(load_config(root / "source" / CONFIG_NAME).problem).spec.parts
+    except Exception:   # the problem itself may be what failed: the summary alone says it
+        parts = []
+    for part in parts:
+        tests.append(GradescopeTest(name=f"{part.id}: {part.title}", number=part.id, score=0.0,
+                                    max_score=part.points, status="failed", output=text, tags=["error"]))
+    return GradescopeResults(score=0.0, execution_time=round(time.monotonic() - started, 3),
+                             output=text, tests=tests, extra_data={"error": type(err).__name__})
 
 
 def validate(text: str) -> GradescopeResults:

@@ -13,6 +13,8 @@ from grader import packaging
 from grader.gradescope import CONFIG_NAME, Config
 
 VENV = "/opt/grader"
+RUN_SECONDS = 300    # then grader is killed and the fallback writes results: far past a submission's
+                     # own budget, and before Gradescope's default limit (10 minutes) ends it all
 
 SETUP = f"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
@@ -30,9 +32,39 @@ python3 -m venv "$venv"
 "$venv/bin/grader" --version
 """
 
+# Fixed sentences only go into the fallback's JSON (no quoting needed), with numbers.
 RUN = f"""#!/usr/bin/env bash
 # Gradescope runs this as root for each submission; grader writes results/results.json itself.
-exec "${{GRADER_VENV:-{VENV}}}/bin/grader" gradescope run --root "${{GRADER_ROOT:-/autograder}}"
+# When grader cannot (not installed, killed, stopped before writing), the plain shell below
+# writes a valid one that says so and scores 0. This script always exits 0.
+root="${{GRADER_ROOT:-/autograder}}"
+venv="${{GRADER_VENV:-{VENV}}}"
+results="$root/results/results.json"
+mkdir -p "$root/results"
+rm -f "$results"     # only a file grader writes in this run counts
+status=127
+if [ -x "$venv/bin/grader" ]; then
+    limit=()
+    if command -v timeout >/dev/null; then limit=(timeout -s KILL "${{GRADER_TIMEOUT:-{RUN_SECONDS}}}"); fi
+    status=0
+    "${{limit[@]}}" "$venv/bin/grader" gradescope run --root "$root" || status=$?
+fi
+# 0: graded; 1: grader wrote results that say what went wrong (and printed it above)
+if {{ [ "$status" = 0 ] || [ "$status" = 1 ]; }} && [ -s "$results" ]; then
+    exit 0
+fi
+case "$status" in
+    127) why="the grader is not installed in this autograder (did setup.sh fail?)" ;;
+    137) why="the grader was killed (signal 9), most likely for using more memory or time than the autograder allows" ;;
+    *) if [ "$status" -gt 128 ]; then why="the grader was killed by signal $((status - 128))"
+       else why="the grader stopped (exit status $status) before writing its results"; fi ;;
+esac
+text="Your submission could not be graded: $why. This is a fault of the autograder, not a verdict on your code: it scores 0 until it is regraded. Please tell the course staff."
+echo "run_autograder: $why" >&2
+tmp="$(mktemp "$root/results/.results-XXXXXX")"
+printf '{{"score": 0, "execution_time": 0, "output": "%s", "tests": [], "extra_data": {{"grader_exit_status": %d}}}}\\n' "$text" "$status" > "$tmp"
+mv -f "$tmp" "$results"
+exit 0
 """
 
 README = """Upload this zip as a Gradescope "Autograder" (base image: Ubuntu, any version with Python 3.10+).

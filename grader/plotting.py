@@ -164,9 +164,10 @@ def student_curve(session: ChildSession, panel: specs.PlotPanel, setup: Setup, x
     except ChildFailure as failure:
         return ys, [str(failure)]
     failures: dict[str, list[float]] = {}
+    like = (setup.units or setup.unit + 1,) if panel.per_unit else ()   # bounds the work per value
     for i, (x, raw) in enumerate(zip(xs, raws)):
         try:
-            ys[i] = pick(as_array(raw), panel.per_unit, setup.unit, setup.units)
+            ys[i] = pick(as_array(raw, like), panel.per_unit, setup.unit, setup.units)
         except NotNumeric as err:
             failures.setdefault(str(err)[:MAX_PROBLEM_CHARS], []).append(float(x))
     problems = []

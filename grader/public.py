@@ -161,9 +161,10 @@ def _output_checks(problem, output, stored: OutputVectors, cases: dict[str, Case
     if output.stationary:
         s = output.stationary
         some = list({c.key: c for c in mine}.values())[:FD_CASES]
+        shapes = {e.case: np.shape(decode(e.expected[0])) for e in stored.values}
         found.append(checks.stationary_point(
             f"{text} is a stationary point of your own {s.of} ({len(some)} fixed cases)",
-            tree, expr.parse(s.of), s.wrt, some, s.points or 1.0, False))
+            tree, expr.parse(s.of), s.wrt, some, s.points or 1.0, False, [shapes[c.key] for c in some]))
     return found
 
 

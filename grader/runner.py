@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 from grader import sandbox
 from grader.cgroup import Cgroup
+from grader.values import MAX_FRAME_BYTES, Malformed, load_report, parse_frame, results_of
 
-MAX_REPLY_BYTES = 16 << 20        # a reply larger than this is refused unread
+MAX_REPLY_BYTES = MAX_FRAME_BYTES  # a reply larger than this is refused unread
 OUTPUT_HEAD = OUTPUT_TAIL = 4096  # bytes of the student's own output kept from each end
 GROUP_TASKS = 64                  # processes and threads one submission may have at once
 GROUP_BASELINE = 256 << 20        # memory for the interpreter and NumPy, on top of the budget
@@ -57,6 +58,11 @@ def wire(items: list[dict]) -> str:
 
 class ChildFailure(Exception):
     """The child could not answer: the message says what happened, for the student."""
+
+
+def _malformed(what: str, err: Exception) -> str:
+    return (f"{what}: the grader refuses the reply of the process running your code ({err}): "
+            "a reply forged or garbled by code writing to the grader's pipes, or a value too large to judge")
 
 
 @dataclass
@@ -267,9 +273,9 @@ class ChildSession:
         if size > MAX_REPLY_BYTES:
             raise ChildFailure(f"{what} returned more than {MAX_REPLY_BYTES >> 20} MiB of data")
         try:
-            return json.loads(self._read_exact(size, deadline, what))
-        except ValueError:
-            raise ChildFailure(f"{what} sent a reply the grader could not read") from None
+            return parse_frame(self._read_exact(size, deadline, what))
+        except Malformed as err:
+            raise ChildFailure(_malformed(what, err)) from None
 
     def _read_exact(self, n: int, deadline: float, what: str) -> bytes:
         buf = bytearray()
@@ -295,8 +301,12 @@ class ChildSession:
         if not self.running:
             self.start()
         deadline = min(self.deadline, time.monotonic() + self.limits.load_seconds)
+        what = f"loading your submission ({self.limits.load_seconds:g} s budget)"
         try:
-            report = self._read(deadline, f"loading your submission ({self.limits.load_seconds:g} s budget)")
+            try:
+                report = load_report(self._read(deadline, what))
+            except Malformed as err:
+                raise ChildFailure(_malformed(what, err)) from None
         except ChildFailure as failure:
             self.kill()
             self.load_failure = str(failure)
@@ -324,12 +334,9 @@ class ChildSession:
             reply = self._read(deadline, what)
             while isinstance(reply, dict) and reply.get("nonce") != nonce:
                 reply = self._read(deadline, what)   # stale or forged (a forked copy's): skip
-            results = reply["results"]
-            if not isinstance(results, list) or len(results) != len(items):
-                raise ChildFailure(f"{what}: the reply did not match the request")
-            return results
-        except (ChildFailure, KeyError, TypeError) as failure:
+            return results_of(reply, len(items))
+        except (ChildFailure, Malformed) as failure:
             self.kill()
             if isinstance(failure, ChildFailure):
                 raise
-            raise ChildFailure(f"{what}: the reply did not match the request") from None
+            raise ChildFailure(_malformed(what, failure)) from None

@@ -190,3 +190,117 @@ def test_the_zip_installs_with_its_setup_sh_and_grades_like_check(tmp_path):
     results = GradescopeResults.model_validate_json((root / "results" / "results.json").read_text())
     assert {t.number: t.score for t in results.tests} == check_scores(BUGGY, seed_for(ALICE))
     assert results.extra_data["isolation"] == "bubblewrap"
+
+
+# ---- a valid results.json, whatever happens (issue 11) -------------------------------------
+
+FORGED = json.dumps({"score": 1000, "execution_time": 0, "output": "forged", "tests": []})
+
+
+def run_autograder(tmp_path: Path, root: Path, venv: Path) -> subprocess.CompletedProcess:
+    """The zip's run_autograder script, as Gradescope runs it (after a results.json that a
+    student or an earlier run left behind)."""
+    from grader.gradescope_build import RUN
+    script = tmp_path / "run_autograder"
+    script.write_text(RUN)
+    script.chmod(0o755)
+    (root / "results" / "results.json").write_text(FORGED)
+    return subprocess.run([str(script)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "GRADER_ROOT": str(root), "GRADER_VENV": str(venv)})
+
+
+def fake_grader(tmp_path: Path, body: str) -> Path:
+    """A virtual environment whose `grader` does `body` (bash; $4 is the root)."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "grader").write_text(f"#!/usr/bin/env bash\n{body}\n")
+    (venv / "bin" / "grader").chmod(0o755)
+    return venv
+
+
+@pytest.mark.parametrize("body, words", [
+    (None, "the grader is not installed in this autograder"),
+    ("kill -9 $$", "the grader was killed (signal 9)"),
+    ("kill -SEGV $$", "the grader was killed by signal 11"),
+    ("exit 3", "the grader stopped (exit status 3) before writing its results"),
+    ("exit 0", "the grader stopped (exit status 0) before writing its results"),
+    ("sleep 30", "the grader was killed (signal 9)"),     # past GRADER_TIMEOUT, set below
+    ("echo '{\"score\": 16}' > \"$4/results/results.json\"; kill -9 $$", "the grader was killed"),
+], ids=["not installed", "killed", "segfault", "exit 3", "exit 0 without results", "timeout",
+        "wrote then killed"])
+def test_run_autograder_always_leaves_valid_results(tmp_path, body, words, monkeypatch):
+    monkeypatch.setenv("GRADER_TIMEOUT", "2")
+    root = autograder(tmp_path, {"s.py": CORRECT})
+    venv = tmp_path / "nowhere" if body is None else fake_grader(tmp_path, body)
+    done = run_autograder(tmp_path, root, venv)
+    assert done.returncode == 0, done.stderr
+    results = GradescopeResults.model_validate_json((root / "results" / "results.json").read_text())
+    assert results.score == 0 and results.tests == []          # never a made-up score
+    assert words in results.output and "Please tell the course staff" in results.output
+    assert words in done.stderr
+
+
+def test_run_autograder_with_a_bad_config_says_so(tmp_path):
+    """The real grader: an unreadable grader_gradescope.json is reported in results.json."""
+    root = autograder(tmp_path, {"s.py": CORRECT})
+    (root / "source").mkdir()
+    (root / "source" / "grader_gradescope.json").write_text("{not json")
+    done = run_autograder(tmp_path, root, Path(sys.executable).parent.parent)
+    assert done.returncode == 0, done.stderr
+    results = GradescopeResults.model_validate_json((root / "results" / "results.json").read_text())
+    assert results.score == 0 and "the autograder is misconfigured" in results.output
+    assert "misconfigured" in done.stderr
+
+
+def test_run_autograder_grades_as_usual(tmp_path):
+    root = autograder(tmp_path, {"s.py": CORRECT})
+    done = run_autograder(tmp_path, root, Path(sys.executable).parent.parent)
+    assert done.returncode == 0, done.stderr
+    results = GradescopeResults.model_validate_json((root / "results" / "results.json").read_text())
+    assert results.score == 16 and [t.number for t in results.tests] == AUTO_PARTS
+
+
+@pytest.mark.parametrize("config, words", [
+    ({"problem": "no-such-problem"}, "the autograder is misconfigured (SpecError"),
+    ({"isolation": "no-such-mode"}, "the autograder is misconfigured (IsolationUnavailable"),
+    ({"hidden_visibility": "sometimes"}, "the autograder is misconfigured (ValidationError"),
+])
+def test_a_misconfigured_autograder_writes_results_that_say_so(tmp_path, config, words):
+    root = autograder(tmp_path, {"s.py": CORRECT})
+    (root / "source").mkdir()
+    (root / "source" / "grader_gradescope.json").write_text(json.dumps(config))
+    (root / "results" / "results.json").write_text(FORGED)
+    done = run_cli("gradescope", "run", "--root", root)
+    assert done.returncode == 1 and "misconfigured" in done.stderr and "Traceback" not in done.stderr
+    results = GradescopeResults.model_validate_json((root / "results" / "results.json").read_text())
+    assert results.score == 0 and words in results.output
+    # a test per part when the config and problem can still be read, each 0 and saying why
+    if "isolation" in config:
+        assert [t.number for t in results.tests] == AUTO_PARTS
+        assert all(t.score == 0 and words in t.output for t in results.tests)
+
+
+@pytest.fixture
+def own_memory_cap_undone():
+    """gradescope.run caps its process's address space (parallel.cap_own_memory): in this test
+    that is pytest's, so the cap is undone afterwards."""
+    import resource
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    yield
+    resource.setrlimit(resource.RLIMIT_AS, before)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("a bug of ours"), MemoryError()])
+def test_a_crash_of_ours_writes_results_that_say_so(tmp_path, monkeypatch, error, own_memory_cap_undone):
+    from grader import engine, gradescope
+
+    def crash(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(engine, "grade", crash)
+    root = autograder(tmp_path, {"s.py": CORRECT})
+    (root / "results" / "results.json").write_text(FORGED)
+    with pytest.raises(type(error)):
+        gradescope.run(root, "process")
+    results = GradescopeResults.model_validate_json((root / "results" / "results.json").read_text())
+    assert results.score == 0 and f"the grader failed ({type(error).__name__}" in results.output
+    assert [t.number for t in results.tests] == AUTO_PARTS and all(t.score == 0 for t in results.tests)
