@@ -52,8 +52,8 @@ def float32_exact(arrays) -> bool:
     flat = flat[np.isfinite(flat)]
     with np.errstate(over="ignore"):
         exact = flat.astype(np.float32).astype(np.float64) == flat
-        long = flat.astype(np.float16).astype(np.float64) != flat
-    return bool(flat.size and exact.all() and long.any())
+        beyond_half = flat.astype(np.float16).astype(np.float64) != flat
+    return bool(flat.size and exact.all() and beyond_half.any())
 
 
 def close32(expected: np.ndarray, got: np.ndarray) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 try:
-    import tomllib
+    import tomllib  # novm: Python 3.10 takes tomli below
 except ModuleNotFoundError:   # Python 3.10 (Gradescope's Ubuntu 22.04)
     import tomli as tomllib
 from pathlib import Path
