@@ -245,8 +245,15 @@ def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = N
 def unreadable(problem: Problem, seed: int, submission_id: str, reason: str,
                isolation: str) -> ScoreDocument:
     """The document of a submission that cannot be run at all: every auto part an error."""
-    parts = [errored_part(p, f"the submission could not be read: {reason}") for p in problem.spec.parts]
-    return _document(problem, seed, submission_id, parts, isolation, time.monotonic(), [reason])
+    return not_graded(problem, seed, submission_id, f"the submission could not be read: {reason}",
+                      isolation, reason)
+
+
+def not_graded(problem: Problem, seed: int, submission_id: str, reason: str, isolation: str,
+               message: str | None = None) -> ScoreDocument:
+    """The document of a submission that was not graded, every auto part an error saying why."""
+    parts = [errored_part(p, reason) for p in problem.spec.parts]
+    return _document(problem, seed, submission_id, parts, isolation, time.monotonic(), [message or reason])
 
 
 def _document(problem: Problem, seed: int, submission_id: str, parts: list[PartResult],

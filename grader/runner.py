@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from grader import sandbox
 from grader.cgroup import Cgroup
+from grader.confine import REFUSED_STATUS
 
 MAX_REPLY_BYTES = 16 << 20        # a reply larger than this is refused unread
 OUTPUT_HEAD = OUTPUT_TAIL = 4096  # bytes of the student's own output kept from each end
@@ -118,6 +119,8 @@ def _signal_of(returncode: int, wrapped: bool) -> int | None:
 def _describe_death(returncode: int | None, wrapped: bool = False) -> str:
     if returncode is None:
         return "the process running your code stopped answering"
+    if returncode == REFUSED_STATUS:
+        return "the grader could not wall off the process for your code (a fault of the grader's machine)"
     number = _signal_of(returncode, wrapped)
     if number is not None:
         try:
@@ -220,6 +223,7 @@ class ChildSession:
         self.proc.wait()
         sandbox.stopped(self.proc.pid)
         sandbox.reap_orphans()          # without a cgroup: orphans that reparented to us
+        sandbox.after_child(self.isolation)
         return status
 
     def kill(self) -> None:

@@ -199,9 +199,10 @@ ATTACKS = {
         threading.Thread(target=chatter, daemon=True).start()
         """), set()),
 }
-# Under a fork server, the child's parent is the server: killing it ends the sandbox the child
-# runs in too, so the attacker loses the check it was in (and only that: a new server takes over).
-THROUGH_SERVER = {"kill-the-parent": {"1c"}}
+# Under a fork server, the child's parent is the server, the sandbox's pid 1: no signal from the
+# child reaches it, so the attack costs nothing (tests/test_hostile_isolation.py kills servers
+# that can be killed, and checks the students are graded again).
+THROUGH_SERVER: dict = {}
 BWRAP_ONLY = {"read-the-reference", "read-another-students-submission", "write-forge-and-delete-beside",
               "kill-the-parent"}
 
@@ -211,12 +212,27 @@ def _snapshot(folder: Path) -> dict:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def _ours(pid: str) -> bool:
+    """Whether a process descends from this test run (we are a subreaper: nothing of ours leaves
+    that tree), so other runs on the machine are not counted."""
+    for _ in range(64):
+        try:
+            pid = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            return False
+        if int(pid) == os.getpid():
+            return True
+        if int(pid) <= 1:
+            return False
+    return False
+
+
 def _child_processes(keep=frozenset()) -> list[str]:
-    """Processes still running our child's code (it is passed with -c, so it is in the cmdline),
-    but the fork server's own."""
+    """Processes of this run still running our child's code (it is passed with -c, so it is in
+    the cmdline), but the fork server's own."""
     found = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) not in keep:
+        if entry.isdigit() and int(entry) not in keep and _ours(entry):
             try:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
