@@ -3,9 +3,10 @@
 A batch worker keeps one: starting an interpreter and importing NumPy costs more than grading a
 submission, and a fork costs almost nothing. Every child is still a new process, so nothing of
 one student reaches the next. Where there are cgroups, the server's group holds a group for the
-server itself and one made for each child the moment it is forked (before it has read the
-submission, so before it could start anything): memory and tasks are counted per student, and
-removing the child's group kills everything it started. The server is also their subreaper.
+server itself and one made for each child, which the child enters the moment it is forked
+(before it has read the submission, so before it could start anything): memory and tasks are
+counted per student, and removing the child's group kills everything it started. The server is
+also their subreaper; anything of a child's left in the server's own group is killed too.
 
 A server that dies or stops answering is replaced. If it died while one of its children was
 being graded, `spoiled` says so: that student's grading is not to be trusted (grader.parallel
@@ -81,33 +82,34 @@ class ForkServer:
         for attempt in range(2):
             if self.proc is None:
                 self._start()
+            entries = self._child_group()
             try:
-                socket.send_fds(self.sock, [b'{"op": "fork"}'], list(fds))
+                socket.send_fds(self.sock, [b'{"op": "fork"}'], list(fds) + entries)
                 reply = self._reply(REPLY_SECONDS)
-                if reply is not None and isinstance(reply.get("pid"), int) and self._adopt():
+                if reply is not None and isinstance(reply.get("pid"), int):
                     return
             except OSError:
                 pass
+            finally:
+                for fd in entries:
+                    os.close(fd)
             self.close()
         raise ChildFailure("the grader's sandboxed worker could not start a child for your code")
 
-    def _adopt(self) -> bool:
-        """Give the new child a group of its own. It is the one process in the server's group
-        that is not the server's: anything else there means the server misbehaves."""
-        if self.home is None:
-            return True
-        new = set(self.home.pids()) - self.keep
-        if len(new) != 1:
-            return False
+    def _child_group(self) -> list[int]:
+        """A group for the next child, made before it is forked; the child moves itself in
+        through the descriptors returned (first thing, before it reads the submission) ."""
+        if self.group is None:
+            return []
         self.children += 1
         self.child_group = Cgroup.create(GROUP_TASKS, self.memory_bytes + GROUP_BASELINE,
                                          parent=self.group, name=f"child-{self.children}")
-        if self.child_group is not None:
-            try:
-                self.child_group.add(new.pop())
-            except OSError:   # it died already: the judge will find out from its pipe
-                pass
-        return True
+        if self.child_group is None:
+            return []
+        try:
+            return self.child_group.open_entries()
+        except OSError:
+            return []
 
     def end(self, dying: bool = False) -> int | None:
         """Kill the current child and all it started; its exit status if it had ended by itself

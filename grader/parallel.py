@@ -75,7 +75,11 @@ def _shared(isolation: str, jobs: int):
     scope = Cgroup.create(None, None)
     leases: list[uids.Lock] = []
     try:
-        leases = uids.lease(jobs) if isolation == "user" else []
+        try:
+            leases = uids.lease(jobs) if isolation == "user" else []
+        except uids.UidError as err:
+            print(f"grader: {err}", file=sys.stderr)
+            raise SystemExit(2) from None
         yield {"scope": [str(f) for f in scope.folders] if scope else None, "v2": bool(scope and scope.v2),
                "uids": [lease.uid for lease in leases]}
     finally:

@@ -174,11 +174,11 @@ class ChildSession:
                     stdout=out_w, stderr=out_w, env=env, cwd=launch.cwd, start_new_session=True,
                     preexec_fn=before_exec(self.cgroup, launch.preexec))
                 sandbox.started(self.proc.pid)
-        except ChildFailure as failure:
+        except (ChildFailure, sandbox.IsolationUnavailable) as failure:
             for fd in (*theirs, to_child_w, from_child_r, out_r):
                 os.close(fd)
             self.load_failure = str(failure)
-            raise
+            raise ChildFailure(self.load_failure) from None
         for fd in theirs:
             os.close(fd)
         self.running = True

@@ -286,7 +286,10 @@ def plan(mode: str) -> dict:
     namespaces = namespaces_refused(mode) is None
     child = _child_plan(mode, namespaces)
     if mode == "user":
-        student = uids.current()
+        try:
+            student = uids.current()
+        except (uids.UidError, OSError) as err:
+            raise IsolationUnavailable(f"no uid for the student's code: {err}") from None
         child.update(uid=student, gid=student)
     # without namespaces of its own, a bubblewrap child shares the server's /tmp, /dev/shm and
     # IPC namespace: the server empties them after each child

@@ -323,6 +323,7 @@ def test_nothing_a_student_makes_outlives_it(arena):
         docs = arena.run(jobs=1)
     finally:
         service.close()
+        left = arena.leftovers()   # found (and removed) first, whatever fails below
     assert len(docs) == 7
     for name in ("a1_files.py", "b1_sysv.py", "c1_network.py"):
         assert docs[name]["score"] == 0
@@ -332,7 +333,7 @@ def test_nothing_a_student_makes_outlives_it(arena):
     assert service.received == [], "a student reached a service of the host"
     assert not _connects(socket.AF_INET, ("127.0.0.1", service.spare_port))
     assert not _connects(socket.AF_UNIX, f"\0{arena.token}-left")
-    assert arena.leftovers() == []
+    assert left == []
     # the attacks did run: where writing was allowed at all, the files were made
     if arena.mode != "process" or arena.namespaces:
         assert "WROTE /tmp" in docs["a1_files.py"]["output"] and "DEEP" in docs["a1_files.py"]["output"]
@@ -560,3 +561,70 @@ def _cgroups_usable() -> bool:
         return False
     group.remove()
     return True
+
+
+# ---- a server that dies under a student; a group per child ---------------------------------------
+
+SLOW_HONEST = BASE.replace("def ridge_map(", "_slept = []\n\n\ndef ridge_map(*args):\n    import time\n"
+                           "    if not _slept:\n        _slept.append(time.sleep(1.5))\n"
+                           "    return _ridge_map(*args)\n\n\ndef _ridge_map(", 1)
+
+
+@pytest.mark.parametrize("mode", ["bubblewrap", "user", "process"])
+def test_a_student_whose_server_died_under_it_is_graded_again(mode, tmp_path, dis02, monkeypatch):
+    """The server is killed from outside while it grades an honest student (as an attacker in
+    another worker could once do): the worker grades that student again on a fresh server."""
+    _require_mode(mode)
+    from grader import parallel
+    from grader.batch import Found
+    path = tmp_path / "honest.py"
+    path.write_text(SLOW_HONEST)
+    server = ForkServer(mode)
+    forked = threading.Event()
+    fork = ForkServer.fork
+
+    def fork_and_tell(self, fds):
+        fork(self, fds)
+        forked.set()
+    monkeypatch.setattr(ForkServer, "fork", fork_and_tell)
+    monkeypatch.setattr(parallel, "_worker", dict(problem=dis02, seed=182, isolation=mode, server=server))
+    killed = []
+
+    def kill_the_server_while_it_grades():
+        if forked.wait(timeout=120):
+            time.sleep(0.5)    # loaded, and grading (part 3a alone sleeps 1.5 s)
+            killed.append(server.proc.pid)
+            os.kill(server.proc.pid, signal.SIGKILL)
+    try:
+        killer = threading.Thread(target=kill_the_server_while_it_grades)
+        killer.start()
+        doc = json.loads(parallel._grade_one(Found("honest.py", path)))
+        killer.join()
+    finally:
+        server.close()
+    assert killed, "the server was killed while it graded"
+    assert doc["score"] == 16, [c["message"] for p in doc["parts"] for c in p["checks"] if not c["passed"]]
+
+
+def test_each_child_has_a_group_of_its_own(dis02):
+    """Memory and tasks are counted per student: the child is moved into its own group before it
+    reads the submission, and the group is gone once the child is."""
+    if not _cgroups_usable():
+        pytest.skip("no writable cgroup fs here")
+    from grader.engine import plan_for
+    from grader.runner import ChildSession, Limits
+    from grader.submission import units
+    server = ForkServer(sandbox.strongest())
+    try:
+        session = ChildSession(units(ROOT / "tests/solutions/correct/vectorized.py"), Limits(),
+                               time.monotonic() + 60, server.isolation, plan_for(dis02, 182).case_table, server)
+        session.start()
+        session.ensure_loaded()
+        group = server.child_group
+        assert group is not None and len(group.pids()) == 1
+        assert set(server.home.pids()) == server.keep, "only the server is left in its own group"
+        assert all(folder.parent in server.group.folders for folder in group.folders)
+        session.close()
+        assert server.child_group is None and not any(folder.exists() for folder in group.folders)
+    finally:
+        server.close()
