@@ -304,10 +304,11 @@ def clears_uid(mode: str) -> bool:
 
 
 def after_child(mode: str) -> None:
-    """Once a child and everything it started are dead: what remains of it, gone."""
+    """Once a child and everything it started are dead (its cgroup emptied, its orphans killed
+    by their subreaper, which no process can leave): what remains of it, gone."""
     student = uids.held() if clears_uid(mode) else None
     if student is not None:
-        uids.clear(student)
+        uids.clear(student, processes=False)
 
 
 def launch(mode: str, args: list[str], env: dict[str, str]) -> Launch:
