@@ -10,7 +10,8 @@ writes them, and leaves a valid file.
 The main process makes what the workers share, and removes it whatever becomes of them (a worker
 killed outright runs no exit code): a cgroup scope that every worker's groups go in, and in user
 isolation one student uid per worker (grader.uids), cleared of processes, files and IPC objects
-at the end. A worker that dies breaks the pool: a new one is made, and the submissions that were
+at the end. It is the subreaper of everything below it, so what a dead worker leaves comes back
+to it, and is killed and reaped at the end. A worker that dies breaks the pool: a new one is made, and the submissions that were
 in flight are graded again one at a time, so one that kills its worker again is found; it gets a
 document saying so, and the batch goes on.
 """
@@ -72,6 +73,7 @@ def _grade_one(item: Found) -> str:
 def _shared(isolation: str, jobs: int):
     """What the workers share (see the module's docstring), removed when the batch ends."""
     sandbox.namespaces_refused(isolation)   # probed once here, not once per worker
+    sandbox.become_subreaper()   # what a dead worker leaves comes back here, not to init
     scope = Cgroup.create(None, None)
     leases: list[uids.Lock] = []
     try:
@@ -85,6 +87,7 @@ def _shared(isolation: str, jobs: int):
     finally:
         if scope:
             scope.remove()          # every process of every worker's server and children
+        sandbox.reap_orphans()      # and whatever came back to us from a worker that died
         for lease in leases:
             lease.release()         # each uid cleared: processes, files, IPC objects
 
