@@ -31,34 +31,62 @@ def _own(controller: str | None) -> Path | None:
     return None
 
 
-def _plan(name: str, v2: bool, max_tasks: int, memory_bytes: int) -> list[tuple[Path, dict]]:
-    """The folders to make, pids first, and what to write in each."""
+def _plan(name: str, v2: bool, max_tasks: int | None, memory_bytes: int | None) -> list[tuple[Path, dict]]:
+    """The folders to make below our own groups, pids first, and what to write in each."""
     if v2:
         own = _own(None)
-        if own is None:
-            return []
-        return [(ROOT / own / name, {"pids.max": str(max_tasks), "memory.max": str(memory_bytes)})]
+        return [] if own is None else [(ROOT / own / name, _limits(True, "", max_tasks, memory_bytes))]
     pids_own, memory_own = _own("pids"), _own("memory")
     if pids_own is None or not (ROOT / "pids").is_dir():
         return []
-    plan = [(ROOT / "pids" / pids_own / name, {"pids.max": str(max_tasks)})]
+    plan = [(ROOT / "pids" / pids_own / name, _limits(False, "pids", max_tasks, memory_bytes))]
     if memory_own is not None and (ROOT / "memory").is_dir():
-        plan.append((ROOT / "memory" / memory_own / name, {"memory.limit_in_bytes": str(memory_bytes)}))
+        plan.append((ROOT / "memory" / memory_own / name, _limits(False, "memory", max_tasks, memory_bytes)))
     return plan
 
 
+def _limits(v2: bool, hierarchy: str, max_tasks: int | None, memory_bytes: int | None) -> dict:
+    limits = {}
+    if max_tasks is not None and (v2 or hierarchy == "pids"):
+        limits["pids.max"] = str(max_tasks)
+    if memory_bytes is not None and (v2 or hierarchy == "memory"):
+        limits["memory.max" if v2 else "memory.limit_in_bytes"] = str(memory_bytes)
+    return limits
+
+
+def _hierarchy(folder: Path) -> str:
+    """"pids" or "memory" for a v1 folder."""
+    return folder.relative_to(ROOT).parts[0]
+
+
 class Cgroup:
-    """One child's group. `create` returns None where cgroups cannot be used."""
+    """A group of processes, in each hierarchy we use. `create` returns None where cgroups cannot
+    be used. Groups nest: a fork server's group holds its own and one per child."""
+
+    scope: "Cgroup | None" = None   # where new groups go by default (a batch's, see grader.parallel)
 
     def __init__(self, folders: list[Path], v2: bool):
         self.folders = folders
         self.v2 = v2
 
     @classmethod
-    def create(cls, max_tasks: int, memory_bytes: int) -> "Cgroup | None":
-        name = f"grader-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        v2 = (ROOT / "cgroup.controllers").exists()
-        plan = _plan(name, v2, max_tasks, memory_bytes)
+    def create(cls, max_tasks: int | None, memory_bytes: int | None, parent: "Cgroup | None" = None,
+               name: str | None = None) -> "Cgroup | None":
+        """A new group with these limits (None: none), below parent, or the scope, or our own."""
+        parent = parent or cls.scope
+        name = name or f"grader-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        if parent is None:
+            v2 = (ROOT / "cgroup.controllers").exists()
+            plan = _plan(name, v2, max_tasks, memory_bytes)
+        else:
+            v2 = parent.v2
+            plan = [(folder / name, _limits(v2, "" if v2 else _hierarchy(folder), max_tasks, memory_bytes))
+                    for folder in parent.folders]
+            if v2:   # a v2 group's limits need its parent to hand the controllers down
+                try:
+                    (parent.folders[0] / "cgroup.subtree_control").write_text("+pids +memory")
+                except OSError:
+                    pass
         made: list[Path] = []
         try:
             for folder, settings in plan:
@@ -77,19 +105,42 @@ class Cgroup:
             return None
         return cls(made, v2) if made else None
 
+    def entries(self) -> list[Path]:
+        """The files a process writes "0" to, to move itself in. A v1 `tasks` file moves the one
+        thread, which spares the kernel a wait for an RCU grace period (about 10 ms) that moving
+        a whole process through `cgroup.procs` costs; the mover is single-threaded anyway."""
+        return [folder / "tasks" if (folder / "tasks").exists() else folder / "cgroup.procs"
+                for folder in self.folders]
+
     def enter(self) -> None:
         """Move the calling process in: run in the child between fork and exec."""
+        for entry in self.entries():
+            entry.write_text("0")
+
+    def open_entries(self) -> list[int]:
+        """Descriptors of `entries`, for a process that cannot see this file system (inside
+        bubblewrap) to move itself in. The kernel checks the opener's rights, so whoever holds
+        one can move any process in: it must be closed before anything untrusted runs."""
+        return [os.open(entry, os.O_WRONLY | os.O_CLOEXEC) for entry in self.entries()]
+
+    def add(self, pid: int) -> None:
+        """Move a process in (it must not have started others yet: they would stay behind)."""
         for folder in self.folders:
-            (folder / "cgroup.procs").write_text("0")
+            (folder / "cgroup.procs").write_text(str(pid))
 
     def pids(self) -> list[int]:
-        try:
-            return [int(p) for p in (self.folders[0] / "cgroup.procs").read_text().split()]
-        except OSError:
-            return []
+        """The processes in this group itself (not in groups below it)."""
+        return _members(self.folders[0])
+
+    def all_pids(self) -> list[int]:
+        """The processes in this group and every group below it."""
+        found = []
+        for folder, _, _ in os.walk(self.folders[0]):
+            found += _members(Path(folder))
+        return found
 
     def kill_all(self) -> None:
-        """SIGKILL every process in the group until none is left."""
+        """SIGKILL every process in the group and below until none is left."""
         if self.v2 and (self.folders[0] / "cgroup.kill").exists():
             try:
                 (self.folders[0] / "cgroup.kill").write_text("1")
@@ -97,7 +148,7 @@ class Cgroup:
                 pass
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            pids = self.pids()
+            pids = self.all_pids()
             if not pids:
                 return
             for pid in pids:
@@ -108,13 +159,22 @@ class Cgroup:
             time.sleep(0.002)
 
     def remove(self) -> None:
+        """Kill everything in the group and below, and remove their folders."""
         self.kill_all()
-        for folder in self.folders:
-            for _ in range(500):   # a killed task leaves the group a moment after it dies
-                try:
-                    folder.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.002)
+        for top in self.folders:
+            for folder, _, _ in sorted(os.walk(top), key=lambda entry: -len(entry[0])):   # deepest first
+                for _ in range(500):   # a killed task leaves the group a moment after it dies
+                    try:
+                        os.rmdir(folder)
+                        break
+                    except FileNotFoundError:
+                        break
+                    except OSError:
+                        time.sleep(0.002)
+
+
+def _members(folder: Path) -> list[int]:
+    try:
+        return [int(p) for p in (folder / "cgroup.procs").read_text().split()]
+    except OSError:
+        return []

@@ -19,12 +19,11 @@ import sys
 import time
 import traceback
 
-if __name__ == "__main__" and len(sys.argv) > 3:
-    # Started with -S: no site-packages. exit() and quit() still work as students expect, and the
-    # one package a student may import is in a folder holding NumPy alone.
-    import site
-    site.setquit()
-    sys.path.insert(0, sys.argv[3])
+if __name__ == "__main__" and len(sys.argv) > 4:
+    # Started by grader.sandbox (ROLE ARG SITE PLAN): wall ourselves off before NumPy is imported;
+    # grader.confine was registered as a module by the program that runs this file.
+    from grader.confine import begin
+    begin(sys.argv[1:])
 
 import numpy as np  # noqa: E402
 
@@ -484,48 +483,61 @@ def kill_children(keep=frozenset()) -> int:
 
 
 def _empty(folder: str) -> None:
-    import shutil
+    """Remove everything in folder, whatever modes the student gave it (a folder with mode 000
+    too, however deep)."""
+    from grader.confine import clear
     try:
         entries = os.listdir(folder)
     except OSError:
         return
     for name in entries:
-        path = os.path.join(folder, name)
-        try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
-        except OSError:
-            pass
+        clear(os.path.join(folder, name))
 
 
-def forkserver(control_fd: int) -> None:
+def _close_all_but(keep) -> None:
+    """A forked child starts with every descriptor the server had: keep only its own."""
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) > 2 and int(name) not in keep:
+            try:
+                os.close(int(name))
+            except OSError:
+                pass
+
+
+def forkserver(control_fd: int, plan: dict) -> None:
     """A warm process (NumPy imported) that forks a fresh child per submission, so no student
     pays for interpreter start and none inherits another's state. It never runs student code.
-    It is not dumpable, so a child cannot ptrace it or read its memory; a child that kills it
-    makes the judge start another. As a subreaper it gets back whatever a child orphans, and
-    "end" kills all of it."""
-    import ctypes
+    It was made not dumpable before anything else ran in it (grader.sandbox.PROGRAM), so no
+    child can ptrace it or read its memory. Each child walls itself off (plan["child"], see
+    grader.confine) before it reads the submission; a child that kills the server makes the
+    judge start another. As a subreaper the server gets back whatever a child orphans, and "end"
+    kills all of it, then empties what plan["server"] names (a shared /tmp, SysV IPC objects)."""
     import socket
-    libc = ctypes.CDLL(None)
-    libc.prctl(4, 0, 0, 0, 0)    # PR_SET_DUMPABLE = 0
-    libc.prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER = 1
+    from grader.confine import become_subreaper, confine_or_exit, die_with_parent, remove_sysv
+    become_subreaper()
+    die_with_parent(os.getppid())
     control = socket.socket(fileno=control_fd)
     control.send(b'{"ready": true}')
     child = 0
     while True:
-        message, fds, _, _ = socket.recv_fds(control, 4096, 3)
+        message, fds, _, _ = socket.recv_fds(control, 4096, 5)
         if not message:
-            return
+            break
         command = _loads(message)
-        if command["op"] == "fork" and len(fds) == 3:
+        if command["op"] == "fork" and len(fds) >= 3:
             child = os.fork()
             if child == 0:
+                for entry in fds[3:]:   # into the group the judge made for this child, then gone
+                    try:
+                        os.write(entry, b"0")
+                    except OSError:
+                        pass
                 control.close()
                 os.setsid()
+                _close_all_but(fds[:3])
+                os.dup2(fds[2], 2)    # why confinement failed, if it does, reaches the judge
+                confine_or_exit(plan["child"])
                 os.dup2(fds[2], 1)
-                os.dup2(fds[2], 2)
                 serve(fds[0], fds[1])
                 os._exit(0)
             control.send(_dumps({"pid": child}).encode())
@@ -539,16 +551,19 @@ def forkserver(control_fd: int) -> None:
                     status = os.waitstatus_to_exitcode(raw)
                     break
             kill_children()
-            for folder in command.get("wipe", []):   # what the child wrote, gone before the next
+            for folder in plan["server"].get("sweep", []):   # what the child wrote, gone before the next
                 _empty(folder)
+            if plan["server"].get("sysv"):
+                remove_sysv()
             control.send(_dumps({"status": status}).encode())
             child = 0
         for fd in fds:
             os.close(fd)
+    kill_children()   # the judge hung up: nothing of ours outlives it
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "forkserver":
-        forkserver(int(sys.argv[2]))
+        forkserver(int(sys.argv[2]), _loads(sys.argv[4]))
     else:
         serve(int(sys.argv[1]), int(sys.argv[2]))

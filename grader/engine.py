@@ -278,19 +278,18 @@ def grade_units(source_units: list[dict], problem: Problem, seed: int, submissio
                      stand_ins=_imported(session, "stand_ins"), not_provided=_imported(session, "placeholders"))
 
 
-def not_graded(problem: Problem, seed: int, submission_id: str, reason: str,
-               isolation: str) -> ScoreDocument:
-    """The document of a submission the grader could not finish judging: every auto part an
-    error with the reason, score 0."""
-    parts = [errored_part(p, reason) for p in problem.spec.parts]
-    return _document(problem, seed, submission_id, parts, isolation, time.monotonic(), [reason])
-
-
 def unreadable(problem: Problem, seed: int, submission_id: str, reason: str,
                isolation: str) -> ScoreDocument:
     """The document of a submission that cannot be run at all: every auto part an error."""
-    parts = [errored_part(p, f"the submission could not be read: {reason}") for p in problem.spec.parts]
-    return _document(problem, seed, submission_id, parts, isolation, time.monotonic(), [reason])
+    return not_graded(problem, seed, submission_id, f"the submission could not be read: {reason}",
+                      isolation, reason)
+
+
+def not_graded(problem: Problem, seed: int, submission_id: str, reason: str, isolation: str,
+               message: str | None = None) -> ScoreDocument:
+    """The document of a submission that was not graded, every auto part an error saying why."""
+    parts = [errored_part(p, reason) for p in problem.spec.parts]
+    return _document(problem, seed, submission_id, parts, isolation, time.monotonic(), [message or reason])
 
 
 def _document(problem: Problem, seed: int, submission_id: str, parts: list[PartResult],
@@ -303,4 +302,5 @@ def _document(problem: Problem, seed: int, submission_id: str, parts: list[PartR
         submission=submission_id, problem=spec.name,
         score=round(sum(p.score for p in parts), 6), max_score=sum(p.max_score for p in parts),
         seed=seed, parts=parts + manual, isolation=isolation, load_messages=load_messages,
-        stand_ins=list(stand_ins), not_provided=list(not_provided), output=output, elapsed_s=round(time.monotonic() - started, 3), grader_version=__version__)
+        stand_ins=list(stand_ins), not_provided=list(not_provided), output=output,
+        elapsed_s=round(time.monotonic() - started, 3), grader_version=__version__)

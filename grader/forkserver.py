@@ -2,9 +2,15 @@
 
 A batch worker keeps one: starting an interpreter and importing NumPy costs more than grading a
 submission, and a fork costs almost nothing. Every child is still a new process, so nothing of
-one student reaches the next. The server lives in the sandbox and in one cgroup (where there
-are cgroups) with its current child; after each submission, it kills everything the child left
-(it is their subreaper), and the judge kills whatever else is in the cgroup but the server.
+one student reaches the next. Where there are cgroups, the server's group holds a group for the
+server itself and one made for each child, which the child enters the moment it is forked
+(before it has read the submission, so before it could start anything): memory and tasks are
+counted per student, and removing the child's group kills everything it started. The server is
+also their subreaper; anything of a child's left in the server's own group is killed too.
+
+A server that dies or stops answering is replaced. If it died while one of its children was
+being graded, `spoiled` says so: that student's grading is not to be trusted (grader.parallel
+grades it again on the fresh server).
 """
 from __future__ import annotations
 
@@ -29,28 +35,38 @@ class ForkServer:
         self.memory_bytes = memory_bytes
         self.proc: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
-        self.cgroup: Cgroup | None = None
-        self.keep: set[int] = set()
-        # bubblewrap gives the server a private /tmp and /dev/shm that all its children share:
-        # emptied after each child, so nothing written there reaches the next student
-        self.private = ["/tmp", "/dev/shm"] if isolation == "bubblewrap" else []
+        self.group: Cgroup | None = None        # everything of this server: limits for all
+        self.home: Cgroup | None = None         # the server itself (and bwrap's helper)
+        self.child_group: Cgroup | None = None  # the current child and all it starts
+        self.keep: set[int] = set()             # the processes in `home` that are the server's
+        self.spoiled = False
+        self.children = 0
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = child_env()
-        launch = sandbox.launch(self.isolation, ["forkserver", str(theirs.fileno())], env, self.modules)
-        self.cgroup = Cgroup.create(GROUP_TASKS + 8, self.memory_bytes + 2 * GROUP_BASELINE)
+        try:
+            launch = sandbox.launch(self.isolation, ["forkserver", str(theirs.fileno())], env, self.modules)
+        except Exception:
+            ours.close()
+            theirs.close()
+            raise
+        self.group = Cgroup.create(GROUP_TASKS + 8, self.memory_bytes + 2 * GROUP_BASELINE)
+        self.home = Cgroup.create(None, None, parent=self.group, name="server") if self.group else None
+        if self.group and not self.home:
+            self.group.remove()
+            self.group = None
         self.proc = subprocess.Popen(
             launch.argv, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=launch.cwd,
-            start_new_session=True, preexec_fn=before_exec(self.cgroup, launch.preexec))
+            start_new_session=True, preexec_fn=before_exec(self.home, launch.preexec))
         sandbox.started(self.proc.pid)
         theirs.close()
         self.sock = ours
         if self._reply(READY_SECONDS) is None:
             self.close()
             raise ChildFailure("the grader could not start its sandboxed worker")
-        self.keep = set(self.cgroup.pids()) if self.cgroup else set()
+        self.keep = set(self.home.pids()) if self.home else set()
 
     def _reply(self, seconds: float) -> dict | None:
         self.sock.settimeout(seconds)
@@ -63,18 +79,38 @@ class ForkServer:
 
     def fork(self, fds: tuple[int, int, int]) -> None:
         """A new child that reads requests on fds[0], replies on fds[1], prints to fds[2].
-        A server that died since (a child may kill its parent) is replaced, once."""
+        A server that died since (a child may kill its parent) or misbehaves is replaced, once."""
         for attempt in range(2):
             if self.proc is None:
                 self._start()
+            entries = self._child_group()
             try:
-                socket.send_fds(self.sock, [b'{"op": "fork"}'], list(fds))
-                if self._reply(REPLY_SECONDS) is not None:
+                socket.send_fds(self.sock, [b'{"op": "fork"}'], list(fds) + entries)
+                reply = self._reply(REPLY_SECONDS)
+                if reply is not None and isinstance(reply.get("pid"), int):
                     return
             except OSError:
                 pass
+            finally:
+                for fd in entries:
+                    os.close(fd)
             self.close()
         raise ChildFailure("the grader's sandboxed worker could not start a child for your code")
+
+    def _child_group(self) -> list[int]:
+        """A group for the next child, made before it is forked; the child moves itself in
+        through the descriptors returned (first thing, before it reads the submission) ."""
+        if self.group is None:
+            return []
+        self.children += 1
+        self.child_group = Cgroup.create(GROUP_TASKS, self.memory_bytes + GROUP_BASELINE,
+                                         parent=self.group, name=f"child-{self.children}")
+        if self.child_group is None:
+            return []
+        try:
+            return self.child_group.open_entries()
+        except OSError:
+            return []
 
     def end(self, dying: bool = False) -> int | None:
         """Kill the current child and all it started; its exit status if it had ended by itself
@@ -82,20 +118,33 @@ class ForkServer:
         if self.proc is None:
             return None
         try:
-            self.sock.send(json.dumps({"op": "end", "wait": dying, "wipe": self.private}).encode())
+            self.sock.send(json.dumps({"op": "end", "wait": dying}).encode())
             reply = self._reply(REPLY_SECONDS)
         except OSError:
             reply = None
-        if reply is None:                 # the server itself died or hung: start afresh next time
+        if reply is None:      # the server died or hung under a student: start afresh next time
+            self.spoiled = True
             self.close()
             return None
-        if self.cgroup:
-            for pid in set(self.cgroup.pids()) - self.keep:
+        self._clear_child()
+        return reply.get("status")
+
+    def _clear_child(self) -> None:
+        if self.child_group is not None:
+            self.child_group.remove()
+            self.child_group = None
+        if self.home is not None:
+            for pid in set(self.home.pids()) - self.keep:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-        return reply.get("status")
+        sandbox.after_child(self.isolation)
+
+    def take_spoiled(self) -> bool:
+        """Whether the server died under a student since last asked."""
+        spoiled, self.spoiled = self.spoiled, False
+        return spoiled
 
     def close(self) -> None:
         if self.proc is not None:
@@ -103,11 +152,13 @@ class ForkServer:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            if self.cgroup:
-                self.cgroup.remove()
+            if self.group:
+                self.group.remove()
             self.proc.wait()
             sandbox.stopped(self.proc.pid)
             sandbox.reap_orphans()
+            self.child_group = None
+            sandbox.after_child(self.isolation)
         if self.sock is not None:
             self.sock.close()
-        self.proc, self.sock, self.cgroup = None, None, None
+        self.proc, self.sock, self.group, self.home = None, None, None, None

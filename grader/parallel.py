@@ -2,28 +2,48 @@
 moment it is done, so an interrupted batch keeps everything it graded.
 
 Each worker is a judge: it loads the problem once and starts a sandboxed fork server, then grades
-one submission at a time, each in a fresh child forked from that server (grader.forkserver). Workers ignore Ctrl-C; the parent stops handing out
-work, lets the running submissions finish, writes them, and leaves a valid file.
+one submission at a time, each in a fresh child forked from that server (grader.forkserver). A
+submission whose server died under it is graded again on a fresh one, REGRADES times at most.
+Workers ignore Ctrl-C; the parent stops handing out work, lets the running submissions finish,
+writes them, and leaves a valid file.
+
+The main process makes what the workers share, and removes it whatever becomes of them (a worker
+killed outright runs no exit code): a cgroup scope that every worker's groups go in, and in user
+isolation one student uid per worker (grader.uids), cleared of processes, files and IPC objects
+at the end. It is the subreaper of everything below it, so what a dead worker leaves comes back
+to it, and is killed and reaped at the end. A worker that dies breaks the pool: a new one is made, and the submissions that were
+in flight are graded again one at a time, so one that kills its worker again is found; it gets a
+document saying so, and the batch goes on.
 """
 from __future__ import annotations
 
-import atexit
 import os
 import resource
 import signal
 import sys
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Callable
 
+from grader import sandbox, uids
 from grader import spec as specs
 from grader.batch import Found
+from grader.cgroup import Cgroup
 from grader.engine import grade, not_graded, unreadable
 from grader.forkserver import ForkServer
 
+REGRADES = 2
+GIVE_UP = 3          # workers dying this many times in a row, each grading one submission alone
+WORKER_DIED = ("the grader's worker process died while grading this submission, twice (the "
+               "second time it was the only one being graded), so it was not graded")
+
+JUDGE_MEMORY = 1 << 30   # a judge worker's own address space, on top of what it has at start
+
 _worker: dict = {}
-JUDGE_MEMORY = 1 << 30    # a judge's own address space beyond its size at start: far above use
 
 
 def cap_own_memory(extra: int = JUDGE_MEMORY) -> None:
@@ -41,129 +61,158 @@ def cap_own_memory(extra: int = JUDGE_MEMORY) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
-def _start_worker(problem: str, seed: int, isolation: str) -> None:
+def _start_worker(problem: str, seed: int, isolation: str, shared: dict) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     cap_own_memory()
+    if shared["scope"]:
+        Cgroup.scope = Cgroup([Path(folder) for folder in shared["scope"]], shared["v2"])
+    if shared["uids"]:
+        uids.use(uids.claim(shared["uids"]))
     loaded = specs.load(problem)
     server = ForkServer(isolation, loaded.spec.budgets.memory_mib << 20, tuple(loaded.spec.modules))
-    atexit.register(server.close)
+    Finalize(server, server.close, exitpriority=10)   # atexit does not run in pool workers
     _worker.update(problem=loaded, seed=seed, isolation=isolation, server=server)
 
 
 def _grade_one(item: Found) -> str:
-    problem, seed, isolation = _worker["problem"], _worker["seed"], _worker["isolation"]
+    problem, seed, isolation, server = (_worker[key] for key in ("problem", "seed", "isolation", "server"))
     if item.path is None:
         doc = unreadable(problem, seed, item.id, item.problem, isolation)
     else:
-        doc = grade(item.path, problem, seed, submission_id=item.id, isolation=isolation,
-                    server=_worker["server"])
+        server.take_spoiled()
+        for _ in range(1 + REGRADES):
+            doc = grade(item.path, problem, seed, submission_id=item.id, isolation=isolation, server=server)
+            if not server.take_spoiled():
+                break
     doc.students = item.students
     return doc.model_dump_json()
+
+
+@contextmanager
+def _shared(isolation: str, jobs: int):
+    """What the workers share (see the module's docstring), removed when the batch ends."""
+    sandbox.namespaces_refused(isolation)   # probed once here, not once per worker
+    sandbox.become_subreaper()   # what a dead worker leaves comes back here, not to init
+    scope = Cgroup.create(None, None)
+    leases: list[uids.Lock] = []
+    try:
+        try:
+            leases = uids.lease(jobs) if isolation == "user" else []
+        except uids.UidError as err:
+            print(f"grader: {err}", file=sys.stderr)
+            raise SystemExit(2) from None
+        yield {"scope": [str(f) for f in scope.folders] if scope else None, "v2": bool(scope and scope.v2),
+               "uids": [lease.uid for lease in leases]}
+    finally:
+        if scope:
+            scope.remove()          # every process of every worker's server and children
+        sandbox.reap_orphans()      # and whatever came back to us from a worker that died
+        for lease in leases:
+            lease.release()         # each uid cleared: processes, files, IPC objects
 
 
 def run(items: list[Found], out: Path, jobs: int, seed: int, problem: str, isolation: str,
         on_done: Callable[[str], None] = lambda line: None) -> int:
-    """Grade items, appending one line per document to out. Returns how many were written.
-    A worker that dies breaks its pool: the submissions in flight are graded again alone
-    (_regrade_alone) and a new pool takes the rest."""
-    written, queue, init = 0, iter(items), (problem, seed, isolation)
-    with open(out, "a", encoding="utf-8") as sink:
-        while True:
-            lost: list[Found] = []
-            written += _run_pool(queue, sink, jobs, init, on_done, lost)
-            if not lost:
-                return written
-            written += _regrade_alone(lost, sink, init, on_done)
-
-
-def _run_pool(queue, sink, jobs: int, init: tuple, on_done, lost: list) -> int:
-    """Grade from the queue until it is empty or a worker dies (then `lost` holds what was in flight)."""
-    written = 0
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=init) as pool:
-        pending, items = set(), {}
+    """Grade items, appending one line per document to out. Returns how many were written."""
+    with open(out, "a", encoding="utf-8") as sink, _shared(isolation, jobs) as shared:
+        batch = _Batch(items, sink, on_done, jobs, (problem, seed, isolation, shared))
         try:
-            for item in queue:          # keep every worker busy, and no more in flight than that
-                try:
-                    future = pool.submit(_grade_one, item)
-                except BrokenProcessPool:
-                    lost.append(item)
-                    break
-                pending.add(future)
-                items[future] = item
-                if len(pending) >= 2 * jobs:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    written += _write(done, sink, on_done, items, lost)
-                    if lost:
-                        break
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                written += _write(done, sink, on_done, items, lost)
+            batch.run()
+        finally:
+            batch.close()
+        return batch.written
+
+
+class _Batch:
+    def __init__(self, items, sink, on_done, jobs: int, initargs: tuple):
+        self.todo = deque(items)       # not handed out yet
+        self.suspects = deque()        # in flight when a worker died: graded one at a time
+        self.pending: dict = {}        # future -> (item, whether it ran alone)
+        self.sink, self.on_done, self.jobs, self.initargs = sink, on_done, jobs, initargs
+        self.pool: ProcessPoolExecutor | None = None
+        self.written = 0
+        self.deaths_alone = 0          # in a row
+
+    def run(self) -> None:
+        try:
+            while self.todo or self.suspects or self.pending:
+                if self.deaths_alone >= GIVE_UP:
+                    print(f"grader: the grader's workers died {GIVE_UP} times in a row; stopping with "
+                          f"{len(self.todo) + len(self.suspects)} submissions not graded (--resume "
+                          "grades them)", file=sys.stderr)
+                    return
+                self._hand_out()
+                done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+                if self._collect(done):
+                    self._replace_pool()
         except KeyboardInterrupt:
-            for future in pending:
+            for future in self.pending:
                 future.cancel()
-            running = [f for f in pending if not f.cancelled()]
+            running = [f for f in self.pending if not f.cancelled()]
             print(f"\ninterrupted: finishing the {len(running)} submissions being graded; "
-                  f"{sink.name} keeps every finished one (--resume goes on from there)", file=sys.stderr)
-            done, _ = wait(running)
-            written += _write(done, sink, on_done, items, [])
+                  f"{self.sink.name} keeps every finished one (--resume goes on from there)", file=sys.stderr)
+            wait(running)
+            self._collect(running)
             raise
-    return written
 
+    def _hand_out(self) -> None:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_start_worker,
+                                            initargs=self.initargs)
+        if self.suspects:   # one at a time, so a worker's death names its cause
+            if not self.pending:
+                item = self.suspects.popleft()
+                self.pending[self.pool.submit(_grade_one, item)] = (item, True)
+            return
+        while self.todo and len(self.pending) < 2 * self.jobs:   # every worker busy, no more
+            item = self.todo.popleft()
+            self.pending[self.pool.submit(_grade_one, item)] = (item, False)
 
-def _regrade_alone(lost: list[Found], sink, init: tuple, on_done) -> int:
-    """Grade each submission that was in flight when a worker died, one at a time in a
-    one-worker pool: a death now is that submission's, and its document says so (score 0);
-    the others, caught in the same broken pool, are graded as usual."""
-    written, pool = 0, None
-    try:
-        for item in lost:
-            pool = pool or ProcessPoolExecutor(max_workers=1, initializer=_start_worker, initargs=init)
-            future = pool.submit(_grade_one, item)
-            wait([future])
-            if not isinstance(future.exception(), BrokenProcessPool):
-                written += _write([future], sink, on_done, {}, [])
+    def _collect(self, done) -> bool:
+        """Write what finished. Returns whether a worker died (the pool is broken then)."""
+        broken = False
+        for future in done:
+            item, alone = self.pending.pop(future)
+            if future.cancelled():
                 continue
-            pool.shutdown()
-            pool = None
-            written += _put(_judge_died(item, *init), sink, on_done)
-    finally:
-        if pool is not None:
-            pool.shutdown()
-    return written
+            try:
+                line = future.result()
+                self.deaths_alone = 0
+            except BrokenProcessPool:
+                broken = True
+                if not alone:
+                    self.suspects.append(item)
+                    continue
+                self.deaths_alone += 1
+                line = self._not_graded(item)
+            except Exception as err:   # a fault of ours: say so, keep going; --resume retries it
+                print(f"grader: internal error, a submission was not graded: {type(err).__name__}: {err}",
+                      file=sys.stderr)
+                continue
+            self._write(line)
+        return broken
 
+    def _replace_pool(self) -> None:
+        """Everything still in flight failed with the pool, or finished just before: keep what
+        finished, grade the rest again one at a time."""
+        wait(self.pending)
+        self._collect(list(self.pending))
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = None
 
-def _judge_died(item: Found, problem: str, seed: int, isolation: str) -> str:
-    """The document of a submission whose grading killed the judge, twice."""
-    reason = ("the grader's own process died while judging this submission, twice (the second "
-              "time graded alone), for example killed for using too much memory: it could not be "
-              "graded, so it scores 0; tell the course staff")
-    doc = not_graded(specs.load(problem), seed, item.id, reason, isolation)
-    doc.students = item.students
-    return doc.model_dump_json()
+    def _not_graded(self, item: Found) -> str:
+        problem, seed, isolation, _ = self.initargs
+        doc = not_graded(specs.load(problem), seed, item.id, WORKER_DIED, isolation)
+        doc.students = item.students
+        return doc.model_dump_json()
 
+    def _write(self, line: str) -> None:
+        self.sink.write(line + "\n")     # one write per document: a line is whole or absent
+        self.sink.flush()
+        os.fsync(self.sink.fileno())
+        self.on_done(line)
+        self.written += 1
 
-def _write(done, sink, on_done, items: dict, lost: list) -> int:
-    """Write each finished document; a future broken by a dead worker goes to `lost`."""
-    count = 0
-    for future in done:
-        if future.cancelled():
-            continue
-        if isinstance(future.exception(), BrokenProcessPool):
-            lost.append(items[future])
-            continue
-        try:
-            line = future.result()
-        except Exception as err:   # a fault of ours: say so, keep going; --resume retries it
-            print(f"grader: internal error, a submission was not graded: {type(err).__name__}: {err}",
-                  file=sys.stderr)
-            continue
-        count += _put(line, sink, on_done)
-    return count
-
-
-def _put(line: str, sink, on_done) -> int:
-    sink.write(line + "\n")     # one write per document: a line is whole or absent
-    sink.flush()
-    os.fsync(sink.fileno())
-    on_done(line)
-    return 1
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)

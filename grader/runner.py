@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from grader import sandbox
 from grader.cgroup import Cgroup
+from grader.confine import REFUSED_STATUS
 from grader.values import MAX_FRAME_BYTES, Malformed, load_report, parse_frame, results_of
 
 MAX_REPLY_BYTES = MAX_FRAME_BYTES  # a reply larger than this is refused unread
@@ -129,6 +130,8 @@ def _signal_of(returncode: int, wrapped: bool) -> int | None:
 def _describe_death(returncode: int | None, wrapped: bool = False) -> str:
     if returncode is None:
         return "the process running your code stopped answering"
+    if returncode == REFUSED_STATUS:
+        return "the grader could not wall off the process for your code (a fault of the grader's machine)"
     number = _signal_of(returncode, wrapped)
     if number is not None:
         try:
@@ -183,11 +186,11 @@ class ChildSession:
                     stdout=out_w, stderr=out_w, env=env, cwd=launch.cwd, start_new_session=True,
                     preexec_fn=before_exec(self.cgroup, launch.preexec))
                 sandbox.started(self.proc.pid)
-        except ChildFailure as failure:
+        except (ChildFailure, sandbox.IsolationUnavailable) as failure:
             for fd in (*theirs, to_child_w, from_child_r, out_r):
                 os.close(fd)
             self.load_failure = str(failure)
-            raise
+            raise ChildFailure(self.load_failure) from None
         for fd in theirs:
             os.close(fd)
         self.running = True
@@ -233,6 +236,7 @@ class ChildSession:
         self.proc.wait()
         sandbox.stopped(self.proc.pid)
         sandbox.reap_orphans()          # without a cgroup: orphans that reparented to us
+        sandbox.after_child(self.isolation)
         return status
 
     def kill(self) -> None:

@@ -5,57 +5,71 @@
   site-packages hidden), NumPy, /dev, /proc and a private empty /tmp, all read-only but /tmp:
   no repository, no reference, no submissions, no home. Killing bwrap ends the pid namespace,
   and with it everything the submission started.
-- "user": (root only) the child drops to nobody in its own session; orphans it leaves are
-  reaped through PR_SET_CHILD_SUBREAPER and killed. The interpreter and NumPy must be readable
-  by nobody (a Python under /root is not).
-- "process": its own session and process group, the same reaping, and rlimits: nothing more.
+- "user": (root only) the child runs under a uid of its own (grader.uids), never shared with a
+  student graded at the same time; the fork server stays root, so no student can signal it or
+  read its memory. The interpreter and NumPy must be readable by every user.
+- "process": its own session and process group, and rlimits.
 
-In every mode the child starts with `-I -S` (no site-packages) and sees only NumPy and the
-standard library, so a submission imports the same things whatever the mode. Where the machine
-allows it, grader.cgroup adds a control group capping the whole process tree.
+On top of that, each child walls itself off before any student code runs (grader.confine), as
+far as the machine allows. Where namespaces can be made (probed once): its own mount namespace
+with everything read-only and a fresh size-capped tmpfs on /tmp, /var/tmp and /dev/shm, its own
+IPC, network and UTS namespaces (in bubblewrap: a nested user namespace with its own mount and
+IPC namespaces and tmpfs), and in user isolation a /proc showing only its own processes. So
+nothing a student makes outlives it: files, SysV objects, sockets all go with its namespaces.
+Where they cannot (Docker's default seccomp profile, as on Gradescope): a seccomp filter refuses
+SysV IPC and POSIX queues, and the judge clears the student's uid after each child (processes,
+files, IPC objects). In user and process isolation a seccomp filter refuses socket(), io_uring
+and keyrings everywhere. GRADER_NAMESPACES=0 forces the second way.
 
-The child's code is passed with `-c`, and the submission as text over a pipe, so no file of ours
-or the student's needs to be visible inside.
+In every mode the child starts with `-I -S` (no site-packages) and can import only NumPy and the
+standard library. Where the machine allows it, grader.cgroup adds a control group per child
+capping its whole process tree. The child's code is passed with `-c`, and the submission as text
+over a pipe, so no file of ours or the student's needs to be visible inside.
 """
 from __future__ import annotations
 
-import atexit
 import ctypes
 import importlib.util
+import json
 import os
 import shutil
 import stat
+import subprocess
 import sys
 import sysconfig
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy
 
+from grader import uids
+from grader.confine import REFUSED_STATUS, landlock_abi
 from grader.child import kill_children
 
 MODES = ("bubblewrap", "user", "process")
 NOBODY = 65534
-
-
-def _child_program() -> str:
-    """The child's `-c` program: grader/standins.py made a module (`grader_standins`), then
-    grader/child.py run as __main__. Sent as text, so no file of ours need be visible inside."""
-    here = Path(__file__).parent
-    standins, child = (here / "standins.py").read_text(), (here / "child.py").read_text()
-    return ("import sys as _sys, types as _types\n"
-            "_module = _types.ModuleType('grader_standins')\n"
-            "_sys.modules['grader_standins'] = _module\n"
-            f"exec(compile({standins!r}, '<string>', 'exec'), _module.__dict__)\n"
-            "del _sys, _types, _module\n"
-            f"exec(compile({child!r}, '<string>', 'exec'))\n")
-
-
-CHILD_SOURCE = _child_program()
+CONFINE_SOURCE = (Path(__file__).with_name("confine.py")).read_text()
+STANDINS_SOURCE = (Path(__file__).with_name("standins.py")).read_text()
+CHILD_SOURCE = (Path(__file__).with_name("child.py")).read_text()
+# What `python -c` runs: the child's source with, first thing after its __future__ import, a
+# prologue: not dumpable before anything else, so no process of the same user can open our memory
+# while we start; then grader.confine and grader_standins registered as modules (sent as text, so
+# no file of ours need be visible inside).
+_PROLOGUE = ("import ctypes\nctypes.CDLL(None).prctl(4, 0, 0, 0, 0)\n"
+             "import sys, types\n_confine = types.ModuleType('grader.confine')\n"
+             f"exec(compile({CONFINE_SOURCE!r}, 'grader/confine.py', 'exec'), _confine.__dict__)\n"
+             "sys.modules['grader.confine'] = _confine\ndel _confine\n"
+             "_standins = types.ModuleType('grader_standins')\n"
+             "sys.modules['grader_standins'] = _standins\n"
+             f"exec(compile({STANDINS_SOURCE!r}, 'grader/standins.py', 'exec'), _standins.__dict__)\n"
+             "del _standins\n")
+_FUTURE = "from __future__ import annotations\n"
+assert CHILD_SOURCE.count(_FUTURE) == 1
+PROGRAM = CHILD_SOURCE.replace(_FUTURE, _FUTURE + _PROLOGUE)
 SITE = "/sandbox/site"            # where NumPy appears inside bubblewrap
 PR_SET_CHILD_SUBREAPER = 36
+SCRATCH_BYTES = 64 << 20          # each private /tmp, /var/tmp, /dev/shm
 
 
 class IsolationUnavailable(Exception):
@@ -74,9 +88,8 @@ def interpreter() -> str:
     return os.path.realpath(sys.executable)
 
 
-def numpy_paths(modules: tuple[str, ...] = ()) -> list[Path]:
-    """The package folders the child may import, NumPy's and those of the problem set's
-    `modules`, each with its bundled libraries (`scipy.libs`) when the wheel has them."""
+def _packages(modules: tuple[str, ...] = ()) -> list[Path]:
+    """The package (or single-file module) of NumPy and of each of `modules`, in that order."""
     found = []
     for name in ("numpy", *modules):
         spec = importlib.util.find_spec(name) if name != "numpy" else None
@@ -84,9 +97,15 @@ def numpy_paths(modules: tuple[str, ...] = ()) -> list[Path]:
         if origin is None:
             raise IsolationUnavailable(f"the problem set lets students import {name}, "
                                        f"but it is not installed where grader runs")
-        package = origin.resolve().parent if origin.name == "__init__.py" else origin.resolve()
-        found += [p for p in (package, package.parent / f"{name}.libs") if p.exists()]
+        found.append(origin.resolve().parent if origin.name == "__init__.py" else origin.resolve())
     return found
+
+
+def numpy_paths(modules: tuple[str, ...] = ()) -> list[Path]:
+    """What the child may import, NumPy and the problem set's `modules`, each with its bundled
+    libraries (`scipy.libs`) when the wheel has them."""
+    return [p for package in _packages(modules)
+            for p in (package, package.parent / f"{package.name.split('.')[0]}.libs") if p.exists()]
 
 
 def _site_folders() -> list[str]:
@@ -121,12 +140,16 @@ def unavailable(mode: str) -> str | None:
     if os.geteuid() != 0:
         return "dropping to an unprivileged user needs root"
     if _public_interpreter() is None:
-        return (f"the user nobody cannot read {interpreter()} (a Python installed under a private "
+        return (f"a student's uid cannot read {interpreter()} (a Python installed under a private "
                 f"home such as /root), and no other Python {_version()} on this machine is readable "
                 f"by every user")
     for path in numpy_paths():
         if not _readable_by_others(str(path)):
-            return f"the user nobody cannot read NumPy at {path}"
+            return f"a student's uid cannot read NumPy at {path}"
+    try:
+        uids.lease()[0].release(clear_first=False)   # a uid can be had here
+    except (uids.UidError, OSError) as err:
+        return f"no uid for students: {err}"
     return None
 
 
@@ -135,7 +158,7 @@ def _version() -> str:
 
 
 def _public_interpreter() -> str | None:
-    """An interpreter of our version (NumPy's compiled parts need it) that nobody can run."""
+    """An interpreter of our version (NumPy's compiled parts need it) that every user can run."""
     candidates = [interpreter(), shutil.which(f"python{_version()}"), f"/usr/bin/python{_version()}",
                   f"/usr/local/bin/python{_version()}"]
     for candidate in candidates:
@@ -144,21 +167,27 @@ def _public_interpreter() -> str | None:
     return None
 
 
-_probe_result: list[str | None] = []
+_bwrap_result: list[tuple[str | None, str | None]] = []
 
 
 def _bwrap_probe() -> str | None:
-    """Some containers forbid the namespaces bwrap needs; try once."""
-    if not _probe_result:
-        import subprocess
-        argv = bwrap_argv([interpreter(), "-I", "-c", "pass"])
+    """Whether bwrap runs here (some containers forbid the namespaces it needs); and, in the same
+    start, whether a child inside may make its own nested namespaces. Tried once."""
+    if not _bwrap_result:
+        plan = _child_plan("bubblewrap", True)
+        argv = bwrap_argv([interpreter(), "-I", "-S", "-c", PROGRAM, "probe", "-", SITE, json.dumps({"child": plan})])
         try:
             done = subprocess.run(argv, capture_output=True, timeout=20, stdin=subprocess.DEVNULL)
-            _probe_result.append(None if done.returncode == 0 else
-                                 f"bubblewrap cannot start here: {done.stderr.decode(errors='replace').strip()[:200]}")
+            why = done.stderr.decode(errors="replace").strip()[:200]
+            if done.returncode == 0:
+                _bwrap_result.append((None, None))
+            elif done.returncode == REFUSED_STATUS:
+                _bwrap_result.append((None, why))
+            else:
+                _bwrap_result.append((f"bubblewrap cannot start here: {why}", None))
         except (OSError, subprocess.TimeoutExpired) as err:
-            _probe_result.append(f"bubblewrap cannot start here: {err}")
-    return _probe_result[0]
+            _bwrap_result.append((f"bubblewrap cannot start here: {err}", None))
+    return _bwrap_result[0][0]
 
 
 def choose(requested: str = "auto") -> tuple[str, str]:
@@ -206,45 +235,137 @@ def bwrap_argv(command: list[str], modules: tuple[str, ...] = ()) -> list[str]:
     return argv + ["--"] + command
 
 
-def _drop_to_nobody() -> None:
-    os.setgroups([])
-    os.setgid(NOBODY)
-    os.setuid(NOBODY)
+# ---- what each child does to itself (grader.confine) --------------------------------------------
+
+def _kernel_at_least(major: int, minor: int) -> bool:
+    try:
+        found = tuple(int(part) for part in os.uname().release.split("-")[0].split(".")[:2])
+    except ValueError:
+        return False
+    return found >= (major, minor)
+
+
+def _child_plan(mode: str, namespaces: bool) -> dict:
+    """The child's steps (see grader.confine), with or without namespaces of its own."""
+    if mode == "bubblewrap":
+        # bwrap already gives pid, net, uts and a read-only world; per child, a nested user
+        # namespace owns a fresh mount and IPC namespace and tmpfs mounts
+        return {"unshare": ["user", "mount", "ipc"], "map_ids": True, "scratch": ["/tmp", "/dev/shm"],
+                "scratch_bytes": SCRATCH_BYTES, "caps": True} if namespaces else {}
+    plan: dict = {}
+    if os.uname().machine in SECCOMP_MACHINES:
+        plan["deny"] = ["socket", "io_uring", "keys"] + ([] if namespaces else ["sysv", "mqueue"])
+    if namespaces:
+        spaces = ["mount", "ipc", "net", "uts"]
+        if os.geteuid() != 0:
+            spaces, plan["map_ids"] = ["user"] + spaces, True
+        plan.update(unshare=spaces, readonly=True, scratch_bytes=SCRATCH_BYTES,
+                    scratch=[f for f in ("/tmp", "/var/tmp", "/dev/shm") if os.path.isdir(f)])
+        # a fresh proc instance per mount: before 5.8 a proc mount shared one, so hidepid would
+        # hide processes from the whole machine
+        if mode == "user" and _kernel_at_least(5, 8):
+            plan["proc"] = True
+        if mode == "process":
+            plan["caps"] = True
+    if mode == "user":
+        plan["dumpable"] = True   # its own uid: only its own processes may look at it
+    elif not namespaces and landlock_abi() >= 1:
+        plan["landlock"] = ["/dev"]   # its files could not be told from ours: it may write none
+    return plan
+
+
+_namespaces: dict[str, str | None] = {}
+
+
+def namespaces_refused(mode: str) -> str | None:
+    """Why a child cannot make its own namespaces here (None: it can). Probed once per mode."""
+    if os.environ.get("GRADER_NAMESPACES", "1") == "0":
+        return "GRADER_NAMESPACES=0"
+    if not sys.platform.startswith("linux"):
+        return "not Linux"
+    if mode not in _namespaces:
+        if mode == "bubblewrap":
+            _bwrap_probe()
+            _namespaces[mode] = _bwrap_result[0][1] if _bwrap_result[0][0] is None else "no bubblewrap"
+        else:
+            python = _public_interpreter() if mode == "user" else interpreter()
+            plan = _child_plan(mode, True)
+            argv = [python, "-I", "-S", "-c", PROGRAM, "probe", "-", str(numpy_paths()[0].parent),
+                    json.dumps({"child": plan})]
+            try:
+                done = subprocess.run(argv, capture_output=True, timeout=20, stdin=subprocess.DEVNULL,
+                                      cwd="/")
+                _namespaces[mode] = None if done.returncode == 0 else (
+                    done.stderr.decode(errors="replace").strip()[:200] or f"status {done.returncode}")
+            except (OSError, subprocess.TimeoutExpired) as err:
+                _namespaces[mode] = str(err)
+    return _namespaces[mode]
+
+
+def plan(mode: str, modules: tuple[str, ...] = ()) -> dict:
+    """What the child (and a fork server) do to wall a student off, and where it finds the modules
+    it may import (NumPy and `modules`): sent to them as JSON."""
+    namespaces = namespaces_refused(mode) is None
+    child = _child_plan(mode, namespaces)
+    if mode == "user":
+        try:
+            student = uids.current()
+        except (uids.UidError, OSError) as err:
+            raise IsolationUnavailable(f"no uid for the student's code: {err}") from None
+        child.update(uid=student, gid=student)
+    # without namespaces of its own, a bubblewrap child shares the server's /tmp, /dev/shm and
+    # IPC namespace: the server empties them after each child
+    server = {"sweep": ["/tmp", "/dev/shm"], "sysv": True} if mode == "bubblewrap" and not namespaces else {}
+    site = {name: SITE for name in ("numpy", *modules)} if mode == "bubblewrap" else module_folders(modules)
+    return {"child": child, "server": server, "site": site}
+
+
+def clears_uid(mode: str) -> bool:
+    """Whether the judge must clear the student's uid after each child: user isolation where the
+    child's files and IPC objects do not go away with namespaces of its own."""
+    return mode == "user" and namespaces_refused(mode) is not None
+
+
+def after_child(mode: str) -> None:
+    """Once a child and everything it started are dead (its cgroup emptied, its orphans killed
+    by their subreaper, which no process can leave): what remains of it, gone."""
+    student = uids.held() if clears_uid(mode) else None
+    if student is not None:
+        uids.clear(student, processes=False)
 
 
 def launch(mode: str, args: list[str], env: dict[str, str], modules: tuple[str, ...] = ()) -> Launch:
     """The argv that starts grader/child.py under `mode` with args: `RFD WFD` for a child that
-    reads requests on RFD and replies on WFD, or `forkserver SOCKET_FD`. modules: what the
-    problem set lets students import besides NumPy and the standard library."""
+    reads requests on RFD and replies on WFD, or `forkserver SOCKET_FD`. The child walls itself
+    off (grader.confine) before it imports NumPy; a fork server does so in each child it forks.
+    modules: what the problem set lets students import besides NumPy and the standard library."""
     python = _public_interpreter() if mode == "user" else interpreter()
-    child = [python, "-I", "-S", "-u", "-c", CHILD_SOURCE, *args]
     if mode == "bubblewrap":
+        child = [python, "-I", "-S", "-u", "-c", PROGRAM, *args, SITE, json.dumps(plan(mode, modules))]
         settings = [arg for name, value in env.items() for arg in ("--setenv", name, value)]
-        argv = bwrap_argv(child + [SITE], modules)
+        # a fork server is the sandbox's pid 1: no reaper process of bwrap's beside it whose memory
+        # a child could open, and, as init, no signal from a child reaches it
+        settings += ["--as-pid-1"] if args[0] == "forkserver" else []
+        argv = bwrap_argv(child, modules)
         cut = argv.index("--")
         return Launch(argv[:cut] + settings + argv[cut:], None, "/tmp")
-    return Launch(child + [numpy_only_folder(modules)], _drop_to_nobody if mode == "user" else None, "/tmp")
+    # NumPy (and `modules`) are found by a finder that looks in their folders for them alone
+    # (grader.confine.begin), so the rest of our site-packages (this package, its reference
+    # answers) is not on the path
+    return Launch([python, "-I", "-S", "-u", "-c", PROGRAM, *args, "-", json.dumps(plan(mode, modules))],
+                  None, "/tmp")
 
 
-_numpy_folder: dict[tuple[str, ...], str] = {}
-
-
-def numpy_only_folder(modules: tuple[str, ...] = ()) -> str:
-    """A folder (readable by all) holding links to NumPy (and `modules`) alone: what the child
-    may import, without the rest of our site-packages (this package, its reference answers)."""
-    if modules not in _numpy_folder:
-        folder = tempfile.mkdtemp(prefix="grader-site-")
-        os.chmod(folder, 0o755)
-        for path in numpy_paths(modules):
-            os.symlink(path, os.path.join(folder, path.name))
-        atexit.register(shutil.rmtree, folder, True)
-        _numpy_folder[modules] = folder
-    return _numpy_folder[modules]
+def module_folders(modules: tuple[str, ...] = ()) -> dict[str, str]:
+    """Where the child finds each module it may import (NumPy and `modules`): the folder holding
+    its package."""
+    return {name: str(path.parent) for name, path in zip(("numpy", *modules), _packages(modules))}
 
 
 # ---- bounding and leaving nothing behind (user and process modes) -----------------------------------------
 
 EXTRA_PROCESSES = 32   # tasks (processes and threads) a child may start
+SECCOMP_MACHINES = ("x86_64", "aarch64")
 
 
 def _tasks_of(uid: int) -> int:
@@ -262,11 +383,10 @@ def _tasks_of(uid: int) -> int:
 def process_cap(mode: str) -> int:
     """RLIMIT_NPROC for the child, or 0 for none. The kernel counts every task of the child's
     user, so the cap is that count plus a margin. Inside bubblewrap's user namespace the child's
-    user has only its own tasks; root outside one is exempt from the limit."""
-    if mode == "bubblewrap":
+    user has only its own tasks, and so has a student's uid in user isolation; root outside one
+    is exempt from the limit."""
+    if mode in ("bubblewrap", "user"):
         return EXTRA_PROCESSES
-    if mode == "user":
-        return _tasks_of(NOBODY) + EXTRA_PROCESSES
     return 0 if os.geteuid() == 0 else _tasks_of(os.geteuid()) + EXTRA_PROCESSES
 
 

@@ -1,13 +1,19 @@
 """Isolation modes: bubblewrap where it runs (always in CI), and the fallbacks, forced by option."""
 import json
 import os
+import random
+import secrets
+import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
-from grader import sandbox
+from grader import confine, sandbox, uids
 from grader.cgroup import Cgroup
 from grader.engine import grade
 from tests.conftest import BASE, failing, our_processes_running, run_cli, sabotage
@@ -104,7 +110,7 @@ def test_user_mode_says_why_it_cannot_run(monkeypatch):
     assert "needs root" in sandbox.unavailable("user")
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
     monkeypatch.setattr(sandbox, "_public_interpreter", lambda: None)
-    assert "the user nobody cannot read" in sandbox.unavailable("user")
+    assert "a student's uid cannot read" in sandbox.unavailable("user")
     with pytest.raises(sandbox.IsolationUnavailable, match="user isolation is not available"):
         sandbox.choose("user")
     monkeypatch.setattr(sandbox, "_public_interpreter", lambda: "/usr/bin/python3")
@@ -125,3 +131,131 @@ def test_cgroup_caps_and_cleans_a_process_tree():
     group.remove()
     assert bomb.wait(timeout=5) == -9
     assert group.pids() == [] and not any(folder.exists() for folder in group.folders)
+
+
+# ---- student uids (user isolation), and what grader.confine builds -----------------------------
+
+def _as(uid: int):
+    def drop():
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    return drop
+
+
+def test_a_student_uid_is_never_one_in_use(tmp_path, monkeypatch):
+    """In a range of two: a uid running someone else's process is skipped; one whose lock holder
+    died holding it is taken, and what that holder's student left (a process, a file) is cleared."""
+    if USER_MODE_WHY:
+        pytest.skip(f"user isolation unavailable here: {USER_MODE_WHY}")
+    base = random.randrange(1_950_000_000, 1_990_000_000, 16)
+    monkeypatch.setenv("GRADER_UID_BASE", str(base))
+    monkeypatch.setenv("GRADER_UID_COUNT", "2")
+    foreign = subprocess.Popen(["sleep", "300"], preexec_fn=_as(base))
+    leftover = subprocess.Popen(["sleep", "300"], preexec_fn=_as(base + 1))
+    left_file = Path("/tmp") / f"grader-test-{secrets.token_hex(6)}"
+    left_file.write_text("left by a student")
+    os.chown(left_file, base + 1, base + 1)
+    locks = [Path(uids.LOCKS) / str(base), Path(uids.LOCKS) / str(base + 1)]
+    os.makedirs(uids.LOCKS, mode=0o700, exist_ok=True)
+    locks[1].write_text("12345\n")   # its holder died holding it
+    try:
+        (lock,) = uids.lease()
+        assert lock.uid == base + 1
+        assert leftover.wait(timeout=60) == -signal.SIGKILL
+        assert foreign.poll() is None and not left_file.exists()
+        with pytest.raises(uids.UidError, match="no free uid"):
+            uids.lease()
+        lock.release()
+        assert locks[1].read_text() == "", "a clean release: the next holder need not clear"
+    finally:
+        for process in (foreign, leftover):
+            process.kill()
+            process.wait()
+        left_file.unlink(missing_ok=True)
+        for path in locks:
+            path.unlink(missing_ok=True)
+
+
+def test_a_bad_uid_range_is_a_clear_usage_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_UID_BASE", "lots")
+    with pytest.raises(uids.UidError, match="whole numbers"):
+        uids.uid_range()
+    monkeypatch.setenv("GRADER_UID_BASE", "1000")
+    with pytest.raises(uids.UidError, match="must lie within 65536"):
+        uids.uid_range()
+    if not AS_ROOT_ON_LINUX:
+        return
+    path = tmp_path / "answer.py"
+    path.write_text(BASE)
+    result = run_cli("check", path, "--isolation", "user")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "no uid for students" in result.stderr and "GRADER_UID_BASE" in result.stderr
+
+
+def test_clear_removes_whatever_tree_a_student_made(tmp_path):
+    """As a fork server in bubblewrap meets it (not root: modes count): folders with mode 000,
+    deeper than PATH_MAX; a symbolic link in it is removed, not followed."""
+    if not AS_ROOT_ON_LINUX:
+        pytest.skip("needs root to act as another user")
+    student = random.randrange(1_950_000_000, 1_990_000_000, 16)
+    public = Path(tempfile.mkdtemp())   # like /tmp (pytest's own folders are root's alone)
+    public.chmod(0o1777)
+    outside = public / "outside.txt"
+    outside.write_text("keep me")
+    top = public / "left"
+    top.mkdir()
+    os.chown(top, student, student)
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            _as(student)()
+            here, locked = os.open(top, os.O_RDONLY), []
+            for depth in range(2100):
+                os.mkdir("d", dir_fd=here)
+                os.symlink(str(outside), "link", dir_fd=here)
+                below = os.open("d", os.O_RDONLY, dir_fd=here)
+                if here not in locked:
+                    os.close(here)
+                if depth % 100 == 0:
+                    locked.append(below)   # mode 000 once the tree is built
+                here = below
+            for folder in locked:
+                os.fchmod(folder, 0)
+            confine.clear(str(top))
+            status = 0 if not top.exists() else 2
+        finally:
+            os._exit(status)
+    _, raw = os.waitpid(pid, 0)
+    try:
+        assert os.waitstatus_to_exitcode(raw) == 0
+        assert outside.read_text() == "keep me" and stat.S_IMODE(outside.stat().st_mode) == 0o644
+    finally:
+        subprocess.run(["rm", "-rf", str(public)], check=False)
+
+
+def test_the_filter_refuses_sockets_and_sysv_ipc():
+    if not sys.platform.startswith("linux") or os.uname().machine not in confine.SYSCALLS:
+        pytest.skip("the seccomp filter is written for x86_64 and aarch64 Linux")
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            confine.deny_syscalls(["socket", "sysv"])
+            import ctypes
+            import socket
+            libc = ctypes.CDLL(None, use_errno=True)
+            try:
+                socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                status = 2
+            except PermissionError:
+                left, right = socket.socketpair()     # a pair reaches nothing: still allowed
+                left.close()
+                right.close()
+                refused = libc.shmget(0, 4096, 0o1000 | 0o600) == -1 and ctypes.get_errno() == 13
+                status = 0 if refused else 3
+        finally:
+            os._exit(status)
+    _, raw = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(raw) == 0
