@@ -199,8 +199,7 @@ def _misconfigured(err: BaseException) -> bool:
 
 def _grade(root: Path, isolation: str | None, started: float) -> GradescopeResults:
     from grader import engine, sandbox, spec
-    from grader.parallel import cap_own_memory
-    cap_own_memory()    # a runaway judge fails as MemoryError here, not as an OOM kill
+    sandbox.cap_own_memory()    # a runaway judge fails as MemoryError here, not as an OOM kill
     config = load_config(root / "source" / CONFIG_NAME)
     problem = spec.load(config.problem)
     seed = seed_for(read_metadata(root / "submission_metadata.json"))

@@ -18,7 +18,6 @@ document saying so, and the batch goes on.
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import sys
 from collections import deque
@@ -41,29 +40,12 @@ GIVE_UP = 3          # workers dying this many times in a row, each grading one 
 WORKER_DIED = ("the grader's worker process died while grading this submission, twice (the "
                "second time it was the only one being graded), so it was not graded")
 
-JUDGE_MEMORY = 1 << 30   # a judge worker's own address space, on top of what it has at start
-
 _worker: dict = {}
-
-
-def cap_own_memory(extra: int = JUDGE_MEMORY) -> None:
-    """A runaway computation in this judge fails as MemoryError, which the engine catches and
-    documents (engine.drive), rather than waking the OOM killer. Soft limit only: the sandboxed
-    processes it starts inherit it, and each sets its own (child.limit_resources)."""
-    try:
-        with open("/proc/self/statm") as statm:
-            current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):   # no /proc: no cap
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    wanted = current + extra if hard == resource.RLIM_INFINITY else min(current + extra, hard)
-    if soft == resource.RLIM_INFINITY or soft > wanted:
-        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
 def _start_worker(problem: str, seed: int, isolation: str, shared: dict) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    cap_own_memory()
+    sandbox.cap_own_memory()
     if shared["scope"]:
         Cgroup.scope = Cgroup([Path(folder) for folder in shared["scope"]], shared["v2"])
     if shared["uids"]:

@@ -32,6 +32,7 @@ import ctypes
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import stat
 import subprocess
@@ -198,16 +199,43 @@ def choose(requested: str = "auto") -> tuple[str, str]:
         why = unavailable(requested)
         if why:
             raise IsolationUnavailable(f"{requested} isolation is not available: {why}")
-        return requested, ""
+        return requested, _as_root(requested)
     reasons = []
     for mode in MODES:
         why = unavailable(mode)
         if why is None:
             warning = "" if mode == MODES[0] else (
-                f"student code runs with {mode} isolation, weaker than bubblewrap ({'; '.join(reasons)})")
+                f"student code runs with {mode} isolation, weaker than bubblewrap ({'; '.join(reasons)})"
+                + (f"; {_as_root(mode)}" if _as_root(mode) else ""))
             return mode, warning
         reasons.append(why)
     raise AssertionError("process isolation is always available")
+
+
+def _as_root(mode: str) -> str:
+    """The loud warning process isolation as root deserves."""
+    if mode == "process" and hasattr(os, "geteuid") and os.geteuid() == 0:
+        return ("process isolation runs student code AS ROOT: a submission can kill any "
+                "process on this machine and read any file; install bubblewrap")
+    return ""
+
+
+JUDGE_MEMORY = 1 << 30   # a judge's own address space, on top of what it has at start
+
+
+def cap_own_memory(extra: int = JUDGE_MEMORY) -> None:
+    """A runaway computation in this judge fails as MemoryError, which the engine catches and
+    documents (engine.drive), rather than waking the OOM killer. Soft limit only: the sandboxed
+    processes it starts inherit it, and each sets its own (child.limit_resources)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):   # no /proc: no cap
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = current + extra if hard == resource.RLIM_INFINITY else min(current + extra, hard)
+    if soft == resource.RLIM_INFINITY or soft > wanted:
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
 _strongest: list[str] = []

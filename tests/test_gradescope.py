@@ -282,7 +282,7 @@ def test_a_misconfigured_autograder_writes_results_that_say_so(tmp_path, config,
 
 @pytest.fixture
 def own_memory_cap_undone():
-    """gradescope.run caps its process's address space (parallel.cap_own_memory): in this test
+    """gradescope.run caps its process's address space (sandbox.cap_own_memory): in this test
     that is pytest's, so the cap is undone afterwards."""
     import resource
     before = resource.getrlimit(resource.RLIMIT_AS)

@@ -135,7 +135,7 @@ import json, sys, time
 from pathlib import Path
 from grader import spec
 from grader.engine import grade
-from grader.parallel import cap_own_memory
+from grader.sandbox import cap_own_memory
 cap_own_memory(512 << 20)   # a runaway judge would fail with MemoryError, and the check say so
 started = time.monotonic()
 doc = grade(Path(sys.argv[1]), spec.load("dis02"), 182, isolation=sys.argv[2])
@@ -412,7 +412,7 @@ def test_a_judge_worker_that_dies_is_replaced_and_its_submission_documented(tmp_
     assert all(docs[f"right{i}.py"]["score"] == 5 for i in range(6))   # those in flight too
     wrong = docs["early_wrong.py"]
     assert wrong["score"] == 0 and {p["status"] for p in wrong["parts"] if p["id"] in ("v", "g")} == {"error"}
-    assert "the grader's own process died while judging this submission" in wrong["parts"][0]["checks"][0]["message"]
+    assert "the grader's worker process died while grading this submission, twice" in wrong["parts"][0]["checks"][0]["message"]
 
 
 def test_a_runaway_judge_computation_is_a_memory_error_not_an_oom_kill(tmp_path):
@@ -446,6 +446,8 @@ def _steal():
             for forged in (b"[" * 3000 + b"]" * 3000, b"[1]", b'{"status": [1]}'):
                 stolen.send(forged)
             print("sent forged server replies")
+            return
+    print("could not steal the server's socket")
 _steal()
 '''
 
@@ -454,14 +456,15 @@ _steal()
                     reason="stealing the server's socket needs root in process isolation")
 def test_forged_fork_server_replies_cost_only_a_new_server(tmp_path, dis02):
     """The fork server's replies are frames too: a child that copies the server's socket and
-    writes to it makes the judge start a new server, nothing more."""
+    writes to it makes the judge start a new server, nothing more. (Children now drop their
+    capabilities first, so the copy itself is refused: either way, nothing is gained.)"""
     from grader.forkserver import ForkServer
     path = tmp_path / "thief.py"
     path.write_text(STEAL_THE_SERVERS_SOCKET + BASE)
     server = ForkServer("process")
     try:
         doc = grade(path, dis02, 182, isolation="process", server=server)
-        assert "sent forged server replies" in doc.output    # the attack did run
+        assert "sent forged server replies" in doc.output or "could not steal" in doc.output   # it ran
         assert doc.score == 16
         honest = tmp_path / "honest.py"
         honest.write_text(BASE)

@@ -259,3 +259,12 @@ def test_the_filter_refuses_sockets_and_sysv_ipc():
             os._exit(status)
     _, raw = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(raw) == 0
+
+
+def test_process_isolation_as_root_is_said_loudly(tmp_path):
+    if not AS_ROOT_ON_LINUX:
+        pytest.skip("the warning is for root")
+    path = tmp_path / "answer.py"
+    path.write_text(BASE)
+    result = run_cli("check", path, "--isolation", "process")
+    assert result.returncode == 0 and "runs student code AS ROOT" in result.stderr
