@@ -13,9 +13,9 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import click
 
 from grader import sandbox, text
-from grader import spec as specs
-from grader.cases import DEFAULT_SEED
-from grader.engine import grade
+from grader.core import spec as specs
+from grader.core.cases import DEFAULT_SEED
+from grader.core.engine import grade
 from grader.render import report
 from grader.submission import UsageError, check_path
 

@@ -20,9 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader import render, text
 from grader.batch import choose
-from grader.cases import DEFAULT_SEED
-from grader.score import PartResult, ScoreDocument
-from grader.spec import DEFAULT_PROBLEM
+from grader.core.cases import DEFAULT_SEED
+from grader.core.score import PartResult, ScoreDocument
+from grader.core.spec import DEFAULT_PROBLEM
 from grader.submission import Source
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
@@ -109,7 +109,7 @@ def protect(root: Path) -> None:
     when bubblewrap cannot run): only root may enter these folders."""
     if os.geteuid() != 0:
         return
-    from grader.spec import PROBLEMS_ROOT
+    from grader.core.spec import PROBLEMS_ROOT
     folders = [root / "source", root / "results"]
     if "site-packages" in PROBLEMS_ROOT.parts:   # installed from the wheel, not a checkout
         folders.append(PROBLEMS_ROOT)
@@ -192,13 +192,15 @@ class Misconfigured(ValueError):
 
 
 def _misconfigured(err: BaseException) -> bool:
-    from grader import sandbox, spec
+    from grader import sandbox
+    from grader.core import spec
     return isinstance(err, (spec.SpecError, ValidationError, json.JSONDecodeError,
                             sandbox.IsolationUnavailable))
 
 
 def _grade(root: Path, isolation: str | None, started: float) -> GradescopeResults:
-    from grader import engine, sandbox, spec
+    from grader import sandbox
+    from grader.core import engine, spec
     from grader.parallel import cap_own_memory
     cap_own_memory()    # a runaway judge fails as MemoryError here, not as an OOM kill
     config = load_config(root / "source" / CONFIG_NAME)
@@ -223,7 +225,7 @@ def _grade(root: Path, isolation: str | None, started: float) -> GradescopeResul
 def failure_results(root: Path, err: BaseException, started: float) -> GradescopeResults:
     """results.json for a submission the autograder could not grade: score 0, never a guess, and
     what went wrong; a test per auto part when the problem can still be read."""
-    from grader import spec
+    from grader.core import spec
     what = (f"the autograder is misconfigured ({type(err).__name__}: {str(err)[:500]})" if _misconfigured(err)
             else f"the grader failed ({type(err).__name__}: {str(err)[:300]})")
     text = (f"Your submission could not be graded: {what}. This is a fault of the autograder, not "

@@ -23,7 +23,7 @@ from grader import gradebook
 from grader import text as sanitise
 from grader.html_assets import SCRIPT, STYLE
 from grader.render import report
-from grader.score import ScoreDocument
+from grader.core.score import ScoreDocument
 
 class ReportError(ValueError):
     """The documents cannot make a report (none, or not score documents)."""

@@ -23,13 +23,15 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from grader import __version__, checks, engine, expr, packaging, public
-from grader import spec as specs
-from grader.cases import DEFAULT_SEED, Case
-from grader.hints import mistake_values
+from grader import __version__, packaging, public
+from grader.core import engine, expr
+from grader.judge import checks
+from grader.core import spec as specs
+from grader.core.cases import DEFAULT_SEED, Case
+from grader.judge.hints import mistake_values
 from grader.otter.compat import TESTED_WITH as OTTER_VERSION
-from grader.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
-from grader.values import encode_input
+from grader.core.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
+from grader.judge.values import encode_input
 
 KIT_CONFIG = "kit.toml"
 SECRET_FILES = ("reference.py", "mistakes.py")    # never shipped, and none of their lines either

@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 import grader
-from grader.spec import PROBLEMS_ROOT
+from grader.core.spec import PROBLEMS_ROOT
 
 PACKAGE_ROOT = Path(grader.__file__).resolve().parent
 

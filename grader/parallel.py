@@ -17,9 +17,9 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable
 
-from grader import spec as specs
+from grader.core import spec as specs
 from grader.batch import Found
-from grader.engine import grade, not_graded, unreadable
+from grader.core.engine import grade, not_graded, unreadable
 from grader.forkserver import ForkServer
 
 _worker: dict = {}

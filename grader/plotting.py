@@ -16,13 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import checks, expr
-from grader import spec as specs
-from grader.cases import Case
-from grader.engine import _load_messages
+from grader.core import expr
+from grader.judge import checks
+from grader.core import spec as specs
+from grader.core.cases import Case
+from grader.core.engine import _load_messages
 from grader.runner import ChildFailure, ChildSession, Limits
 from grader.submission import BrokenSubmission, units
-from grader.values import NotNumeric, as_array
+from grader.judge.values import NotNumeric, as_array
 
 GRID = 241                # evenly spaced points, plus each kink and two points beside it
 BESIDE = 1e-6             # how far beside a kink, relative to max(1, |kink|)

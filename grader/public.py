@@ -3,7 +3,7 @@
 A kit's problem folder holds spec.toml and `vectors.json` (written by grader.kit from the
 reference when the kit is built): a few fixed cases per case set, the expected outputs on them
 as JSON numbers, and the values a `contains` check looks for. From these the same check
-functions as the full grader are built (grader.checks), so comparisons and messages are the
+functions as the full grader are built (grader.judge.checks), so comparisons and messages are the
 same; only the checks that need the reference itself (differences of its forward on new
 points, randomized cases) are left for the submission. A student's gradient against finite
 differences of their own forward, advisory in the full grader, counts here.
@@ -18,9 +18,10 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from grader import checks, expr, gradcheck
-from grader.cases import Case
-from grader.hints import Hints
+from grader.core import expr
+from grader.judge import checks, gradcheck
+from grader.core.cases import Case
+from grader.judge.hints import Hints
 
 VECTORS = "vectors.json"
 FORMAT = 1
@@ -32,7 +33,7 @@ class Strict(BaseModel):
 
 
 class Array(Strict):
-    """As grader.values.encode_input: shape and flat data."""
+    """As grader.judge.values.encode_input: shape and flat data."""
     a: list[int]
     d: list[float]
 
@@ -101,7 +102,7 @@ def _stored(values: list[Value] | None) -> list[np.ndarray] | None:
 
 def load_vectors(folder: Path, spec) -> Vectors:
     """The folder's vectors, checked against its spec: every auto part, output and case there."""
-    from grader.spec import SpecError
+    from grader.core.spec import SpecError
     path = folder / VECTORS
     try:
         vectors = Vectors.model_validate_json(path.read_text())

@@ -1,7 +1,7 @@
 """Comparison messages in the style of numpy.testing, and the contract's shape rule."""
 import numpy as np
 
-from grader.compare import compare
+from grader.judge.compare import compare
 
 
 def test_equal_passes_and_says_nothing():
@@ -75,8 +75,8 @@ def test_nan_and_inf():
 
 
 def test_all_at_once_passes_only_well_formed_numbers_within_tolerance():
-    from grader.checks import AllClose
-    from grader.spec import Tolerance
+    from grader.judge.checks import AllClose
+    from grader.core.spec import Tolerance
     expected = [[np.array([[1.0], [2.0]])], [np.array(3.0)]]
     fast = AllClose(expected, Tolerance(rtol=1e-6, atol=1e-9))
     good = [{"t": "arr", "shape": [2, 1], "d": [1.0, 2.0]}, {"t": "num", "v": 3}]

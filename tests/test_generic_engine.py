@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from grader import spec
+from grader.core import spec
 from tests.conftest import ROOT, run_cli
 
 TOY = Path(__file__).parent / "toy_problem"

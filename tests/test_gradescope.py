@@ -292,7 +292,8 @@ def own_memory_cap_undone():
 
 @pytest.mark.parametrize("error", [RuntimeError("a bug of ours"), MemoryError()])
 def test_a_crash_of_ours_writes_results_that_say_so(tmp_path, monkeypatch, error, own_memory_cap_undone):
-    from grader import engine, gradescope
+    from grader import gradescope
+    from grader.core import engine
 
     def crash(*args, **kwargs):
         raise error

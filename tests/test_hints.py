@@ -8,12 +8,14 @@ import time
 import numpy as np
 import pytest
 
-from grader import engine, expr, gradebook, hints, sandbox, spec
-from grader.cases import Case
-from grader.engine import open_session, plan_for
-from grader.spec import Tolerance
+from grader import gradebook, sandbox
+from grader.core import engine, expr, spec
+from grader.judge import hints
+from grader.core.cases import Case
+from grader.core.engine import open_session, plan_for
+from grader.core.spec import Tolerance
 from grader.submission import units
-from grader.values import NotNumeric, as_array
+from grader.judge.values import NotNumeric, as_array
 from tests.conftest import CORRECT, SOLUTIONS, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))
@@ -213,7 +215,7 @@ def test_a_finite_difference_check_carries_the_hint_of_its_output(grade_source, 
 
 
 def test_a_finite_difference_check_names_a_mistake_by_the_value_rule():
-    from grader import checks
+    from grader.judge import checks
     references = [{"f": lambda a: float(np.sum(a ** 3))}]
     cases = [Case({"a": np.array([v])}, family="random", index=i, key=f"s/{i}")
              for i, v in enumerate([1.5, -0.5, 2.0])]

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from grader import child, plotting, sandbox
-from grader.engine import grade
-from grader.score import ScoreDocument
-from grader.values import Malformed, clean_result, leaves, parse_frame
+from grader.core.engine import grade
+from grader.core.score import ScoreDocument
+from grader.judge.values import Malformed, clean_result, leaves, parse_frame
 from tests.conftest import AUTO_PARTS, BASE, ROOT, failing, run_cli
 
 STRONGEST = sandbox.strongest()
@@ -133,8 +133,8 @@ def backward(cache):
 JUDGE = """
 import json, sys, time
 from pathlib import Path
-from grader import spec
-from grader.engine import grade
+from grader.core import spec
+from grader.core.engine import grade
 from grader.parallel import cap_own_memory
 cap_own_memory(512 << 20)   # a runaway judge would fail with MemoryError, and the check say so
 started = time.monotonic()

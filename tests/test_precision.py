@@ -7,10 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from grader import checks, child, expr, precision, sandbox
-from grader.engine import grade, open_session, plan_for
+from grader import child, sandbox
+from grader.core import expr
+from grader.judge import checks, precision
+from grader.core.engine import grade, open_session, plan_for
 from grader.submission import units
-from grader.values import as_array, dtype_of
+from grader.judge.values import as_array, dtype_of
 from tests.conftest import CORRECT, SOLUTIONS, failing
 
 sys.path.insert(0, str(SOLUTIONS))
@@ -173,7 +175,7 @@ def test_a_float32_report_in_plain_words(dis02):
 def test_a_cache_value_is_named_float32_only_when_it_is_float32_numbers():
     """The cache check looks for its values to 1e-7; a float32 z1 misses by more, and is named.
     A near miss of another kind is no evidence: a label y = 1 beside y_hat = 0.9995."""
-    from grader.cases import Case
+    from grader.core.cases import Case
     case = Case({"x": 1.0}, family="random", index=0, key="s/0")
     wanted = np.array([[0.123456789], [-1.87654321]])
     check = checks.holds("holds z1", ["input", "x"], "z1", [(case, [wanted, np.array(0.9995)])], 1.0, False)

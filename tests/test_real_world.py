@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox, spec
-from grader.engine import grade
+from grader import sandbox
+from grader.core import spec
+from grader.core.engine import grade
 from tests.conftest import ROOT, failing, run_cli
 
 CORPUS = ROOT / "tests" / "real_world"

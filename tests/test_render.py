@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from grader import engine
-from grader.engine import grade
+from grader.core import engine
+from grader.core.engine import grade
 from tests.conftest import GRADER, ROOT, SOLUTIONS, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import expr, kit, sandbox, spec
+from grader import kit, sandbox
+from grader.core import expr, spec
 from grader.child import evaluate
-from grader.engine import grade
+from grader.core.engine import grade
 from tests.conftest import AUTO_PARTS, CORRECT, MANUAL_PARTS, ROOT, SOLUTIONS, failing, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from grader import packaging
-from grader.spec import Problem
+from grader.core.spec import Problem
 
 TEST_FILE = '''"""Question {name}: part {part} of {problem} ({title}). grader's engine grades it in its sandbox."""
 from otter.test_files import test_case

@@ -20,9 +20,9 @@ from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from grader import expr
+from grader.core import expr
 
-PROBLEMS_ROOT = Path(__file__).resolve().parent.parent / "problems"
+PROBLEMS_ROOT = Path(__file__).resolve().parents[2] / "problems"
 DEFAULT_PROBLEM = "dis02"
 
 

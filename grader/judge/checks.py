@@ -11,12 +11,13 @@ import json
 
 import numpy as np
 
-from grader import compare as cmp
-from grader import expr, gradcheck, precision
-from grader.cases import Case
+from grader.judge import compare as cmp
+from grader.core import expr
+from grader.judge import gradcheck, precision
+from grader.core.cases import Case
 from grader.child import evaluate
-from grader.hints import Hints, compare_differences, groups_of
-from grader.values import NUMBER_TYPES, NotNumeric, as_array, encode_inputs, failure_text, leaves
+from grader.judge.hints import Hints, compare_differences, groups_of
+from grader.judge.values import NUMBER_TYPES, NotNumeric, as_array, encode_inputs, failure_text, leaves
 
 Calls = list[dict]
 CheckRun = Generator[Calls, list[dict], "Verdict"]

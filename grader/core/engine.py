@@ -1,7 +1,7 @@
 """From a submission and a problem to a score document: spec -> cases -> run -> judge -> score.
 
-The engine builds each part's checks from the spec (grader.checks), carries their calls to the
-student's code through the boundary (grader.runner), and scores the verdicts (grader.score).
+The engine builds each part's checks from the spec (grader.judge.checks), carries their calls to the
+student's code through the boundary (grader.runner), and scores the verdicts (grader.core.score).
 """
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import __version__, checks, expr, gradcheck, sandbox
-from grader.cases import Case, generate
-from grader.hints import Hints
+from grader import __version__, sandbox
+from grader.core import expr
+from grader.judge import checks, gradcheck
+from grader.core.cases import Case, generate
+from grader.judge.hints import Hints
 from grader.runner import ChildFailure, ChildSession, Limits
-from grader.score import CaseResult, CheckResult, PartResult, ScoreDocument
-from grader.spec import Hint, Output, Part, Problem
+from grader.core.score import CaseResult, CheckResult, PartResult, ScoreDocument
+from grader.core.spec import Hint, Output, Part, Problem
 from grader.submission import BrokenSubmission, units
 
 FD_CASES = 4            # cases per finite-difference check
@@ -124,7 +126,7 @@ def drive(check: checks.Check, session: ChildSession, seconds: float,
             calls = run.send(raws)
     except StopIteration as stop:
         return stop.value
-    except MemoryError:   # past every bound of grader.values: the judge's own memory cap
+    except MemoryError:   # past every bound of grader.judge.values: the judge's own memory cap
         run.close()
         session.kill()    # a frame may be half read: the next check starts a fresh child
         return checks.Verdict(check.name, False, "the grader ran out of memory judging what your "

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from grader import compare as cmp
+from grader.judge import compare as cmp
 from grader.child import MAX_DEPTH, MAX_ELEMENTS, MAX_LEAVES
 
 MAX_FRAME_BYTES = 16 << 20     # a longer frame is refused by its length header, unread

@@ -1,0 +1,4 @@
+"""The judge: checks that ask for the student's values and say whether they are right and why
+(checks.py), comparisons and their messages (compare.py), finite differences (gradcheck.py),
+hints naming common mistakes (hints.py) and float32 (precision.py), and the student's raw results
+as float64 arrays (values.py). It runs in the judging process and never touches one."""
