@@ -31,7 +31,7 @@ from grader.core.cases import DEFAULT_SEED, Case
 from grader.judge.hints import mistake_values
 from grader.otter.compat import TESTED_WITH as OTTER_VERSION
 from grader.core.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
-from grader.judge.values import encode_input
+from grader.judge.wire import encode_input
 
 KIT_CONFIG = "kit.toml"
 SECRET_FILES = ("reference.py", "mistakes.py")    # never shipped, and none of their lines either

@@ -33,7 +33,7 @@ class Strict(BaseModel):
 
 
 class Array(Strict):
-    """As grader.judge.values.encode_input: shape and flat data."""
+    """As grader.judge.wire.encode_input: shape and flat data."""
     a: list[int]
     d: list[float]
 

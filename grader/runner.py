@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from grader import sandbox
 from grader.cgroup import Cgroup
-from grader.judge.values import MAX_FRAME_BYTES, Malformed, load_report, parse_frame, results_of
+from grader.judge.wire import MAX_FRAME_BYTES, Malformed, load_report, parse_frame, results_of
 
 MAX_REPLY_BYTES = MAX_FRAME_BYTES  # a reply larger than this is refused unread
 OUTPUT_HEAD = OUTPUT_TAIL = 4096  # bytes of the student's own output kept from each end

@@ -19,7 +19,8 @@ import pytest
 from grader import child, plotting, sandbox
 from grader.core.engine import grade
 from grader.core.score import ScoreDocument
-from grader.judge.values import Malformed, clean_result, leaves, parse_frame
+from grader.judge.values import leaves
+from grader.judge.wire import Malformed, clean_result, parse_frame
 from tests.conftest import AUTO_PARTS, BASE, ROOT, failing, run_cli
 
 STRONGEST = sandbox.strongest()

@@ -17,7 +17,8 @@ from grader.judge import gradcheck, precision
 from grader.core.cases import Case
 from grader.child import evaluate
 from grader.judge.hints import Hints, compare_differences, groups_of
-from grader.judge.values import NUMBER_TYPES, NotNumeric, as_array, encode_inputs, failure_text, leaves
+from grader.judge.values import NotNumeric, as_array, failure_text, leaves
+from grader.judge.wire import NUMBER_TYPES, encode_inputs
 
 Calls = list[dict]
 CheckRun = Generator[Calls, list[dict], "Verdict"]
