@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from grader import __version__, packaging, public
-from grader.core import engine, expr
+from grader.core import expr, plan
 from grader.judge import checks
 from grader.core import spec as specs
 from grader.core.cases import DEFAULT_SEED, Case
@@ -110,7 +110,7 @@ def _kit_hints(problem, part, output, case: Case) -> dict:
 def make_vectors(problem, config: KitConfig) -> dict:
     """The vectors file's content (grader.public.Vectors), from the reference."""
     spec = problem.spec
-    make_cases = engine.Cases(problem, config.seed)
+    make_cases = plan.Cases(problem, config.seed)
     picked, about = {}, {}
     for name in dict.fromkeys(p.cases for p in spec.parts):
         picked[name], about[name] = _pick(problem, config, name, make_cases(name))
@@ -131,7 +131,7 @@ def make_vectors(problem, config: KitConfig) -> dict:
         contains = []
         for item in part.contains:
             chosen = checks.needles_for([expr.parse(t) for t in item.any_of], cases, problem.references,
-                                        engine.CONTAINS_CASES)
+                                        plan.CONTAINS_CASES)
             if not chosen:
                 raise KitError(f"part {part.id}: no picked case tells {item.label} apart from the inputs")
             contains.append({"student": item.student, "label": item.label,

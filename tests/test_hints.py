@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from grader import gradebook, sandbox
-from grader.core import engine, expr, spec
+from grader.core import expr, spec
 from grader.judge import hints
 from grader.core.cases import Case
-from grader.core.engine import open_session, plan_for
+from grader.core.engine import open_session
+from grader.core.plan import plan_for
 from grader.core.spec import Tolerance
 from grader.submission import units
 from grader.judge.values import NotNumeric, as_array
@@ -189,7 +190,7 @@ def test_no_hint_matches_a_correct_solution_even_if_every_case_had_failed(path, 
 
 
 def test_hint_values_are_made_once_per_plan_and_only_on_a_failure(dis02, grade_source):
-    engine.plan_for.cache_clear()
+    plan_for.cache_clear()
     grade_source(BASE, seed=11)
     made = [c for checks in plan_for(dis02, 11).checks.values() for c in checks if c.hints]
     assert len(made) >= 30   # outputs with hints, one check per case family

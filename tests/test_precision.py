@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from grader import child, sandbox
-from grader.core import expr
+from grader.core.engine import grade, open_session
+from grader.core.plan import plan_for
 from grader.judge import checks, precision
-from grader.core.engine import grade, open_session, plan_for
-from grader.submission import units
 from grader.judge.values import as_array, dtype_of
+from grader.submission import units
 from tests.conftest import CORRECT, SOLUTIONS, failing
 
 sys.path.insert(0, str(SOLUTIONS))

@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Generator
 
-import json
-
 import numpy as np
 
 from grader.judge import compare as cmp
