@@ -25,13 +25,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from grader import __version__, packaging, public
 from grader.core import expr, plan
-from grader.judge import checks
 from grader.core import spec as specs
 from grader.core.cases import DEFAULT_SEED, Case
-from grader.judge.hints import mistake_values
-from grader.otter.compat import TESTED_WITH as OTTER_VERSION
 from grader.core.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
+from grader.judge.hints import mistake_values
 from grader.judge.wire import encode_input
+from grader.otter.compat import TESTED_WITH as OTTER_VERSION
 
 KIT_CONFIG = "kit.toml"
 SECRET_FILES = ("reference.py", "mistakes.py")    # never shipped, and none of their lines either
@@ -121,7 +120,7 @@ def make_vectors(problem, config: KitConfig) -> dict:
         for output in part.outputs:
             tree = expr.parse(output.student)
             values = [{"case": c.key, "expected": [_encode(v) for v in
-                                                   checks.reference_value(problem.references, tree, c.inputs)],
+                                                   plan.reference_value(problem.references, tree, c.inputs)],
                        "hints": _kit_hints(problem, part, output, c)}
                       for c in cases]
             if output.gradient and not public._fd_safe(cases, output.gradient.wrt):
@@ -130,7 +129,7 @@ def make_vectors(problem, config: KitConfig) -> dict:
             outputs.append({"student": output.student, "values": values})
         contains = []
         for item in part.contains:
-            chosen = checks.needles_for([expr.parse(t) for t in item.any_of], cases, problem.references,
+            chosen = plan.needles_for([expr.parse(t) for t in item.any_of], cases, problem.references,
                                         plan.CONTAINS_CASES)
             if not chosen:
                 raise KitError(f"part {part.id}: no picked case tells {item.label} apart from the inputs")

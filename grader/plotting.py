@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from grader.core import expr
-from grader.judge import checks
 from grader.core import spec as specs
 from grader.core.cases import Case
 from grader.core.engine import _load_messages
+from grader.core.plan import reference_eval
+from grader.judge.verdict import call
 from grader.runner import ChildFailure, ChildSession, Limits
 from grader.submission import BrokenSubmission, units
 from grader.judge.values import NotNumeric, as_array
@@ -158,7 +159,7 @@ def student_curve(session: ChildSession, panel: specs.PlotPanel, setup: Setup, x
     """The student's values on the grid, run in the child; NaN where there is none, and why."""
     tree = expr.parse(panel.student)
     base = Case(setup.inputs, key="plot/0")
-    items = [checks.call(tree, base, changed={setup.variable: float(x)}) for x in xs]
+    items = [call(tree, base, changed={setup.variable: float(x)}) for x in xs]
     ys = np.full(len(xs), np.nan)
     try:
         raws = session.call(items, seconds, f"drawing {expr.show(tree)} ({seconds:g} s budget)")
@@ -195,7 +196,7 @@ def reference_curve(problem: specs.Problem, panel: specs.PlotPanel, setup: Setup
         return None
     tree = expr.parse(panel.student)
     with np.errstate(all="ignore"):
-        return np.array([pick(np.asarray(checks.reference_eval(tree, problem.references[0],
+        return np.array([pick(np.asarray(reference_eval(tree, problem.references[0],
                                                                {**setup.inputs, setup.variable: float(x)}),
                                          dtype=np.float64), panel.per_unit, setup.unit, setup.units)
                          for x in xs])

@@ -19,8 +19,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from grader.core import expr
-from grader.judge import checks, gradcheck
 from grader.core.cases import Case
+from grader.core.plan import PlannedCheck
+from grader.judge import checks, contains, gradcheck, own
 from grader.judge.hints import Hints
 
 VECTORS = "vectors.json"
@@ -135,8 +136,9 @@ def _fd_safe(cases: list[Case], wrt: str) -> list[Case]:
 
 
 def _output_checks(problem, output, stored: OutputVectors, cases: dict[str, Case],
-                   about: dict[str, str]) -> list[checks.Check]:
+                   about: dict[str, str]) -> list[PlannedCheck]:
     tree, text = expr.parse(output.student), output.student
+    shown = expr.show(tree)
     tol = output.tolerance or problem.spec.tolerance
     found = []
     families: dict[str, list[Expected]] = {}
@@ -146,30 +148,40 @@ def _output_checks(problem, output, stored: OutputVectors, cases: dict[str, Case
         members = [cases[e.case] for e in entries]
         expected = [[np.asarray(decode(v), dtype=np.float64) for v in e.expected] for e in entries]
         count = len({c.group for c in members}) if output.up_to_constant else len(members)
-        name = f"{expr.show(tree)} matches the reference on {count} fixed {about.get(family, family + ' cases')}"
         make = checks.differences_match if output.up_to_constant else checks.values_match
         messages = dict.fromkeys(m for e in entries for m in e.hints)
         told = Hints.known([(m, [_stored(e.hints.get(m)) for e in entries]) for m in messages],
                            members, expected, tol, output.up_to_constant) if messages else None
-        found.append(make(name, tree, members, expected, tol, family, output.points, False, told))
+        found.append(PlannedCheck(
+            name=f"{shown} matches the reference on {count} fixed {about.get(family, family + ' cases')}",
+            points=output.points, hidden=False,
+            check=make(tree=tree, text=shown, cases=members, expected=expected, tol=tol, about=family,
+                       hints=told)))
     mine = [cases[e.case] for e in stored.values]
     if output.gradient:
         g = output.gradient
         safe = _fd_safe(mine, g.wrt)
-        found.append(checks.gradient_vs_own(
-            f"{expr.show(tree)} agrees with finite differences of your own {expr.show(expr.parse(g.of))} "
-            f"({len(safe)} fixed cases)", tree, expr.parse(g.of), g.wrt, safe, g.own_points or g.ref_points, False))
+        of_tree = expr.parse(g.of)
+        found.append(PlannedCheck(
+            name=f"{shown} agrees with finite differences of your own {expr.show(of_tree)} "
+                 f"({len(safe)} fixed cases)",
+            points=g.own_points or g.ref_points, hidden=False,
+            check=own.gradient_vs_own(tree=tree, text=shown, of_tree=of_tree, of_text=expr.show(of_tree),
+                                      wrt=g.wrt, cases=safe)))
     if output.stationary:
         s = output.stationary
         some = list({c.key: c for c in mine}.values())[:FD_CASES]
         shapes = {e.case: np.shape(decode(e.expected[0])) for e in stored.values}
-        found.append(checks.stationary_point(
-            f"{text} is a stationary point of your own {s.of} ({len(some)} fixed cases)",
-            tree, expr.parse(s.of), s.wrt, some, s.points or 1.0, False, [shapes[c.key] for c in some]))
+        of_tree = expr.parse(s.of)
+        found.append(PlannedCheck(
+            name=f"{text} is a stationary point of your own {s.of} ({len(some)} fixed cases)",
+            points=s.points or 1.0, hidden=False,
+            check=own.stationary_point(tree=tree, text=shown, of_tree=of_tree, of_text=expr.show(of_tree),
+                                       wrt=s.wrt, cases=some, shapes=[shapes[c.key] for c in some])))
     return found
 
 
-def plan(problem) -> tuple[dict[str, list[checks.Check]], str]:
+def plan(problem) -> tuple[dict[str, list[PlannedCheck]], str]:
     """(part id -> checks, the case table the child holds), as engine.Plan makes them."""
     vectors = problem.vectors
     cases = _cases(vectors)
@@ -182,8 +194,11 @@ def plan(problem) -> tuple[dict[str, list[checks.Check]], str]:
         for item, kept in zip(part.contains, stored.contains):
             chosen = [(cases[e.case], [np.asarray(decode(n), dtype=np.float64) for n in e.needles])
                       for e in kept.values]
-            found.append(checks.holds(f"{item.student} holds {item.label} ({len(chosen)} fixed cases)",
-                                      expr.parse(item.student), item.label, chosen, item.points, False))
+            tree = expr.parse(item.student)
+            found.append(PlannedCheck(
+                name=f"{item.student} holds {item.label} ({len(chosen)} fixed cases)", points=item.points,
+                hidden=False, check=contains.holds(tree=tree, text=expr.show(tree), label=item.label,
+                                                   chosen=chosen)))
         made[part.id] = found
     return made, json.dumps({key: case.encoded() for key, case in cases.items()})
 

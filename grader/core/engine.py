@@ -12,21 +12,20 @@ from pathlib import Path
 import numpy as np
 
 from grader import __version__, sandbox
-from grader.core.plan import Plan, plan_for
+from grader.core.plan import Plan, PlannedCheck, plan_for
 from grader.core.score import CaseResult, CheckResult, PartResult, ScoreDocument
 from grader.core.spec import Part, Problem
-from grader.judge import checks
+from grader.judge.verdict import ERROR_KINDS, Check, Verdict
 from grader.runner import ChildFailure, ChildSession, Limits
 from grader.submission import BrokenSubmission, units
 
 
-def drive(check: checks.Check, session: ChildSession, seconds: float,
-          detail: bool = False) -> checks.Verdict:
+def drive(check: Check, session: ChildSession, seconds: float, detail: bool = False) -> Verdict:
     """Carry a check's calls to the child and its results back; a failed child fails the check.
     detail: collect every case's outcome (costs a little; for a person's report, not a batch)."""
     if seconds <= 0:
-        return checks.Verdict(check.name, False, "not run: earlier checks of this part used up its time budget",
-                              check.points, check.hidden, True)
+        return Verdict(passed=False, kind="not_run",
+                       message="not run: earlier checks of this part used up its time budget")
     run = check.run(detail)
     try:
         calls = next(run)
@@ -35,33 +34,36 @@ def drive(check: checks.Check, session: ChildSession, seconds: float,
                 raws = session.call(calls, seconds, f"this check ({seconds:g} s budget)")
             except ChildFailure as failure:
                 run.close()
-                return checks.Verdict(check.name, False, str(failure), check.points, check.hidden, True)
+                return Verdict(passed=False, message=str(failure), kind="crashed")
             calls = run.send(raws)
     except StopIteration as stop:
         return stop.value
     except MemoryError:   # past every bound of grader.judge.values: the judge's own memory cap
         run.close()
         session.kill()    # a frame may be half read: the next check starts a fresh child
-        return checks.Verdict(check.name, False, "the grader ran out of memory judging what your "
-                              "code returned for this check", check.points, check.hidden, True)
+        return Verdict(passed=False, kind="internal", message="the grader ran out of memory judging "
+                       "what your code returned for this check")
 
 
-def score_part(part: Part, verdicts: list[checks.Verdict]) -> PartResult:
-    weight = sum(v.points for v in verdicts)
-    earned = sum(v.points for v in verdicts if v.passed)
+def check_result(planned: PlannedCheck, verdict: Verdict) -> CheckResult:
+    """A check's entry in the score document: the plan's name, points and visibility, and why."""
+    return CheckResult(name=planned.name, passed=verdict.passed, message=verdict.message,
+                       points=planned.points, hidden=planned.hidden, notes=verdict.notes, hint=verdict.hint,
+                       cases=None if verdict.cases is None else
+                       [CaseResult(case=c, passed=ok, detail=why) for c, ok, why in verdict.cases])
+
+
+def score_part(part: Part, judged: list[tuple[PlannedCheck, Verdict]]) -> PartResult:
+    weight = sum(planned.points for planned, _ in judged)
+    earned = sum(planned.points for planned, verdict in judged if verdict.passed)
     score = round(part.points * earned / weight, 6) if weight else 0.0
     if score == part.points:
         status = "passed"
     else:
-        scored_failures = [v for v in verdicts if v.points and not v.passed]
-        status = "error" if all(v.error for v in scored_failures) else "failed"
-    results = [CheckResult(name=v.name, passed=v.passed, message=v.message, points=v.points,
-                           hidden=v.hidden, notes=v.notes, hint=v.hint,
-                           cases=None if v.cases is None else
-                           [CaseResult(case=c, passed=ok, detail=why) for c, ok, why in v.cases])
-               for v in verdicts]
+        scored_failures = [v for planned, v in judged if planned.points and not v.passed]
+        status = "error" if all(v.kind in ERROR_KINDS for v in scored_failures) else "failed"
     return PartResult(id=part.id, title=part.title, score=score, max_score=part.points,
-                      status=status, checks=results)
+                      status=status, checks=[check_result(planned, v) for planned, v in judged])
 
 
 def errored_part(part: Part, reason: str) -> PartResult:
@@ -119,10 +121,11 @@ def judge_parts(problem: Problem, session: ChildSession, seed: int,
 def _judge_part(problem: Problem, plan: Plan, part: Part, session: ChildSession,
                 detail: bool) -> PartResult:
     part_deadline = time.monotonic() + problem.spec.budgets.part
-    verdicts = [drive(c, session, part_deadline - time.monotonic(), detail) for c in plan.checks[part.id]]
+    judged = [(planned, drive(planned.check, session, part_deadline - time.monotonic(), detail))
+              for planned in plan.parts[part.id]]
     if session.load_failure:
         return errored_part(part, session.load_failure)
-    return score_part(part, verdicts)
+    return score_part(part, judged)
 
 
 def open_session(source_units: list[dict], problem: Problem, deadline: float,

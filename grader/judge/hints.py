@@ -11,14 +11,16 @@ them: once per seed at most, and never for a submission that passes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
+from grader.child import evaluate
 from grader.judge import compare as cmp
 from grader.judge import precision
-from grader.core.cases import Case
-from grader.child import evaluate
+
+if TYPE_CHECKING:
+    from grader.core.cases import Case
 
 
 @dataclass

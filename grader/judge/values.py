@@ -14,7 +14,12 @@ from grader.judge.wire import MAX_DIMS, NUMBER_TYPES
 
 
 class NotNumeric(Exception):
-    """The output is not the number or array asked for; the message says what it was."""
+    """The output is not the number or array asked for; the message says what it was, and kind
+    why, for machines (a grader.judge.verdict.Kind)."""
+
+    def __init__(self, message: str, kind: str = "not_a_number"):
+        super().__init__(message)
+        self.kind = kind
 
 
 # ---- results: checked dicts -> arrays -----------------------------------------------------------
@@ -26,10 +31,10 @@ def _is_number(v) -> bool:
 def _array(shape, data) -> np.ndarray:
     if not (isinstance(shape, list) and len(shape) <= MAX_DIMS
             and all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape)):
-        raise NotNumeric("a malformed array")
+        raise NotNumeric("a malformed array", "malformed")
     if not isinstance(data, list) or len(data) != math.prod(shape) or len(data) > MAX_ELEMENTS \
             or not set(map(type, data)) <= NUMBER_TYPES:     # no bools, strings or lists
-        raise NotNumeric("a malformed array")
+        raise NotNumeric("a malformed array", "malformed")
     return np.array(data, dtype=np.float64).reshape(shape)
 
 
@@ -51,6 +56,22 @@ def oversized(raw, expected_shape: tuple) -> str | None:
     if size <= max(10 * math.prod(expected_shape), 40):
         return None
     return f"wrong shape: expected {cmp._what(tuple(expected_shape))}, got shape {shape} ({size} numbers)"
+
+
+FAILURE_KINDS = {"raised": "raised", "missing": "missing", "toobig": "too_big"}   # the child's words
+
+
+def failure(raw: dict) -> NotNumeric | None:
+    """For a raw result that is an error (raised, missing, too big, unreadable), what to raise."""
+    text = failure_text(raw)
+    if text is None:
+        return None
+    return NotNumeric(text, FAILURE_KINDS.get(raw.get("t"), "malformed") if isinstance(raw, dict) else "malformed")
+
+
+def missing(raw) -> str | None:
+    """The sentence for a function, key or index that is not there at all, else None."""
+    return failure_text(raw) if isinstance(raw, dict) and raw.get("t") == "missing" else None
 
 
 def failure_text(raw: dict) -> str | None:
@@ -83,17 +104,34 @@ def describe(raw: dict) -> str:
 def as_array(raw: dict, expected_shape: tuple | None = None) -> np.ndarray:
     """A float64 array (0-d for a number) from a raw result, or NotNumeric. With the expected
     shape, an array far bigger than it is refused before it is made (see oversized)."""
-    error = failure_text(raw)
-    if error:
-        raise NotNumeric(error)
+    if (error := failure(raw)):
+        raise error
     if expected_shape is not None and (refusal := oversized(raw, expected_shape)):
-        raise NotNumeric(refusal)
+        raise NotNumeric(refusal, "wrong_shape")
     kind = raw.get("t")
     if kind == "num" and _is_number(raw.get("v")):
         return np.array(float(raw["v"]))
     if kind == "arr":
         return _array(raw.get("shape"), raw.get("d"))
     raise NotNumeric(f"returned {describe(raw)}, not a number or an array of numbers")
+
+
+def flat_numbers(raws: list, shapes: list[list[int]], sizes: list[int]) -> list | None:
+    """Every result's numbers in one flat list, if each is a well-formed number or array of
+    exactly its shape (a number for shape []); else None. For checking all cases at once."""
+    data: list = []
+    for raw, shape, size in zip(raws, shapes, sizes):
+        if type(raw) is not dict:
+            return None
+        kind = raw.get("t")
+        if kind == "num" and not shape:
+            data.append(raw.get("v"))
+        elif kind == "arr" and raw.get("shape") == shape and type(raw.get("d")) is list \
+                and len(raw["d"]) == size:
+            data.extend(raw["d"])
+        else:
+            return None
+    return data if set(map(type, data)) <= NUMBER_TYPES else None
 
 
 # The dtype names a reply may carry ("dt" of an array, "type" of a number); any other name is
@@ -113,11 +151,10 @@ def dtype_of(raw) -> str | None:
 def leaves(raw: dict, sizes: set[int]) -> list[tuple[str, tuple, np.ndarray | None]]:
     """The (path, shape, array) of each leaf of a leaves result; the array only for a leaf whose
     size is one of `sizes` (what is looked for), so the judge never converts the rest."""
-    error = failure_text(raw)
-    if error:
-        raise NotNumeric(error)
+    if (error := failure(raw)):
+        raise error
     if raw.get("t") != "leaves" or not isinstance(raw.get("items"), list):
-        raise NotNumeric("an unreadable result")
+        raise NotNumeric("an unreadable result", "malformed")
     found = []
     for item in raw["items"][:MAX_LEAVES]:
         shape = item.get("shape") if isinstance(item, dict) else None
