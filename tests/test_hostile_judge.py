@@ -188,6 +188,7 @@ def test_forged_frame_fails_its_call_only(name, via, tmp_path, dis02, forkserver
     assert "refuses" in scored[0].message and REASONS.get(name, "") in scored[0].message, scored[0].message
     assert all("refuses" in c.message or c.message.startswith("not run:") for c in scored), \
         [c.message for c in scored]
+    assert scored[0].kind == "malformed" and {c.kind for c in scored} <= {"malformed", "not_run"}
 
 
 def test_1e999_is_an_inf_the_student_sent(tmp_path, dis02):
@@ -414,6 +415,7 @@ def test_a_judge_worker_that_dies_is_replaced_and_its_submission_documented(tmp_
     wrong = docs["early_wrong.py"]
     assert wrong["score"] == 0 and {p["status"] for p in wrong["parts"] if p["id"] in ("v", "g")} == {"error"}
     assert "the grader's own process died while judging this submission" in wrong["parts"][0]["checks"][0]["message"]
+    assert {c["kind"] for p in wrong["parts"] for c in p["checks"]} == {"internal"}
 
 
 def test_a_runaway_judge_computation_is_a_memory_error_not_an_oom_kill(tmp_path):
@@ -429,7 +431,8 @@ def test_a_runaway_judge_computation_is_a_memory_error_not_an_oom_kill(tmp_path)
     assert len(docs) == 7 and all(docs[f"right{i}.py"]["score"] == 5 for i in range(6))
     wrong = {p["id"]: p for p in docs["early_wrong.py"]["parts"]}
     assert wrong["v"]["score"] == 2                       # the other part graded as usual
-    assert any("the grader ran out of memory" in c["message"] for c in wrong["g"]["checks"])
+    assert any("the grader ran out of memory" in c["message"] and c["kind"] == "internal"
+               for c in wrong["g"]["checks"])
 
 
 STEAL_THE_SERVERS_SOCKET = r'''

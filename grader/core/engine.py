@@ -34,7 +34,7 @@ def drive(check: Check, session: ChildSession, seconds: float, detail: bool = Fa
                 raws = session.call(calls, seconds, f"this check ({seconds:g} s budget)")
             except ChildFailure as failure:
                 run.close()
-                return Verdict(passed=False, message=str(failure), kind="crashed")
+                return Verdict(passed=False, message=str(failure), kind=failure.kind)
             calls = run.send(raws)
     except StopIteration as stop:
         return stop.value
@@ -47,27 +47,29 @@ def drive(check: Check, session: ChildSession, seconds: float, detail: bool = Fa
 
 def check_result(planned: PlannedCheck, verdict: Verdict) -> CheckResult:
     """A check's entry in the score document: the plan's name, points and visibility, and why."""
-    return CheckResult(name=planned.name, passed=verdict.passed, message=verdict.message,
+    return CheckResult(name=planned.name, passed=verdict.passed, message=verdict.message, kind=verdict.kind,
                        points=planned.points, hidden=planned.hidden, notes=verdict.notes, hint=verdict.hint,
                        cases=None if verdict.cases is None else
                        [CaseResult(case=c, passed=ok, detail=why) for c, ok, why in verdict.cases])
 
 
-def score_part(part: Part, judged: list[tuple[PlannedCheck, Verdict]]) -> PartResult:
-    weight = sum(planned.points for planned, _ in judged)
-    earned = sum(planned.points for planned, verdict in judged if verdict.passed)
+def score_part(part: Part, results: list[CheckResult]) -> PartResult:
+    """Points times the weighted fraction of checks passed; status "error" when every scored
+    failure was the code giving no answer to judge (its kind), else "failed"."""
+    weight = sum(r.points for r in results)
+    earned = sum(r.points for r in results if r.passed)
     score = round(part.points * earned / weight, 6) if weight else 0.0
     if score == part.points:
         status = "passed"
     else:
-        scored_failures = [v for planned, v in judged if planned.points and not v.passed]
-        status = "error" if all(v.kind in ERROR_KINDS for v in scored_failures) else "failed"
+        scored_failures = [r for r in results if r.points and not r.passed]
+        status = "error" if all(r.kind in ERROR_KINDS for r in scored_failures) else "failed"
     return PartResult(id=part.id, title=part.title, score=score, max_score=part.points,
-                      status=status, checks=[check_result(planned, v) for planned, v in judged])
+                      status=status, checks=results)
 
 
-def errored_part(part: Part, reason: str) -> PartResult:
-    check = CheckResult(name="the submission could be run", passed=False, message=reason)
+def errored_part(part: Part, reason: str, kind: str) -> PartResult:
+    check = CheckResult(name="the submission could be run", passed=False, message=reason, kind=kind)
     return PartResult(id=part.id, title=part.title, score=0.0, max_score=part.points,
                       status="error", checks=[check])
 
@@ -121,11 +123,11 @@ def judge_parts(problem: Problem, session: ChildSession, seed: int,
 def _judge_part(problem: Problem, plan: Plan, part: Part, session: ChildSession,
                 detail: bool) -> PartResult:
     part_deadline = time.monotonic() + problem.spec.budgets.part
-    judged = [(planned, drive(planned.check, session, part_deadline - time.monotonic(), detail))
-              for planned in plan.parts[part.id]]
+    results = [check_result(planned, drive(planned.check, session, part_deadline - time.monotonic(), detail))
+               for planned in plan.parts[part.id]]
     if session.load_failure:
-        return errored_part(part, session.load_failure)
-    return score_part(part, judged)
+        return errored_part(part, session.load_failure, session.load_failure_kind)
+    return score_part(part, results)
 
 
 def open_session(source_units: list[dict], problem: Problem, deadline: float,
@@ -178,14 +180,14 @@ def not_graded(problem: Problem, seed: int, submission_id: str, reason: str,
                isolation: str) -> ScoreDocument:
     """The document of a submission the grader could not finish judging: every auto part an
     error with the reason, score 0."""
-    parts = [errored_part(p, reason) for p in problem.spec.parts]
+    parts = [errored_part(p, reason, "internal") for p in problem.spec.parts]
     return _document(problem, seed, submission_id, parts, isolation, time.monotonic(), [reason])
 
 
 def unreadable(problem: Problem, seed: int, submission_id: str, reason: str,
                isolation: str) -> ScoreDocument:
     """The document of a submission that cannot be run at all: every auto part an error."""
-    parts = [errored_part(p, f"the submission could not be read: {reason}") for p in problem.spec.parts]
+    parts = [errored_part(p, f"the submission could not be read: {reason}", "unreadable") for p in problem.spec.parts]
     return _document(problem, seed, submission_id, parts, isolation, time.monotonic(), [reason])
 
 
