@@ -7,7 +7,6 @@ Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -23,7 +22,9 @@ from grader.batch import choose
 from grader.core.cases import DEFAULT_SEED
 from grader.core.score import PartResult, ScoreDocument
 from grader.core.spec import DEFAULT_PROBLEM
+from grader.errors import IsolationUnavailable, Misconfigured, SpecError
 from grader.submission import Source
+from grader.submitters import read_metadata, seed_for
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 CONFIG_NAME = "grader_gradescope.json"
@@ -71,25 +72,6 @@ def load_config(path: Path) -> Config:
     if not path.is_file():
         return Config()
     return Config.model_validate(json.loads(path.read_text()))
-
-
-def seed_for(metadata: dict) -> int | None:
-    """A seed fixed by the assignment and the submitters, so a regrade reproduces the score."""
-    assignment = metadata.get("assignment") if isinstance(metadata.get("assignment"), dict) else {}
-    users = metadata.get("users") if isinstance(metadata.get("users"), list) else []
-    ids = sorted(str(u["id"]) for u in users if isinstance(u, dict) and u.get("id") is not None)
-    if assignment.get("id") is None or not ids:
-        return None
-    digest = hashlib.sha256(f"{assignment['id']}:{','.join(ids)}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 1_000_000_007
-
-
-def read_metadata(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def pick(folder: Path, preferred: str | None) -> tuple[Source | None, str]:
@@ -183,19 +165,12 @@ def run(root: Path, isolation: str | None = None) -> GradescopeResults:
         results = failure_results(root, err, started)
         write_atomically(root / "results" / "results.json", results.model_dump_json(indent=2))
         if _misconfigured(err):
-            raise Misconfigured(str(err)) from None
+            raise Misconfigured(f"the autograder is misconfigured: {err}") from None
         raise
 
 
-class Misconfigured(ValueError):
-    """The autograder's own files are wrong (grader_gradescope.json, the problem, its isolation)."""
-
-
 def _misconfigured(err: BaseException) -> bool:
-    from grader import sandbox
-    from grader.core import spec
-    return isinstance(err, (spec.SpecError, ValidationError, json.JSONDecodeError,
-                            sandbox.IsolationUnavailable))
+    return isinstance(err, (SpecError, ValidationError, json.JSONDecodeError, IsolationUnavailable))
 
 
 def _grade(root: Path, isolation: str | None, started: float) -> GradescopeResults:

@@ -27,6 +27,7 @@ from grader import __version__, packaging, public
 from grader.core import expr, plan
 from grader.core import spec as specs
 from grader.core.cases import DEFAULT_SEED, Case
+from grader.errors import KitError, PackagingError
 from grader.core.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
 from grader.judge.hints import mistake_values
 from grader.judge.wire import encode_input
@@ -37,10 +38,6 @@ SECRET_FILES = ("reference.py", "mistakes.py")    # never shipped, and none of t
 LEFT_OUT = SECRET_FILES + ("cases.py",)           # not in a kit's problem folder: it needs no generators
 DEFAULT_PICKS = 2                                 # cases per family when kit.toml says nothing
 MIN_SECRET_CHARS = 12                             # shorter lines ("return 1.0") are too common to scan for
-
-
-class KitError(Exception):
-    pass
 
 
 class Strict(BaseModel):
@@ -157,7 +154,7 @@ def _pyproject(spec) -> str:
     try:
         return packaging.pyproject(packaging.dependencies(), version(spec), extra=(
             f'description = "Self-check kit: public checks for {spec.name}"\nreadme = "README.md"'))
-    except packaging.PackagingError as err:
+    except PackagingError as err:
         raise KitError(str(err)) from None
 
 
@@ -215,7 +212,7 @@ def build_wheel(source: Path, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     try:
         return packaging.build_wheel(source, out)
-    except packaging.PackagingError as err:
+    except PackagingError as err:
         raise KitError(str(err)) from None
 
 

@@ -19,8 +19,9 @@ import numpy as np
 from grader.core import expr
 from grader.core import spec as specs
 from grader.core.cases import Case
-from grader.core.engine import _load_messages
+from grader.core.engine import load_messages
 from grader.core.plan import reference_eval
+from grader.errors import PlotError
 from grader.judge.verdict import call
 from grader.runner import ChildFailure, ChildSession, Limits
 from grader.submission import BrokenSubmission, units
@@ -31,10 +32,6 @@ BESIDE = 1e-6             # how far beside a kink, relative to max(1, |kink|)
 STRAIGHT_RTOL = 1e-7      # a piece is straight when a line fits it this closely
 MAX_PROBLEM_CHARS = 300
 MAX_DRAWN = 1e12          # bigger numbers are reported, not drawn (no axis could show the rest)
-
-
-class PlotError(Exception):
-    """The command cannot run as asked (no such plot set, a bad unit, no matplotlib)."""
 
 
 @dataclass
@@ -120,7 +117,7 @@ def plot_setup(problem: specs.Problem, key: str, seed: int, unit: int | None) ->
     source = problem.folder / "plots.py"
     if not source.exists():
         raise PlotError(f"{problem.folder} has no plots.py, which [plots.{key}] in spec.toml needs")
-    setup = getattr(specs._import_file(source, f"_grader_problem_{problem.folder.name}_plots"), plot_set.setup, None)
+    setup = getattr(specs.problem_module(problem.folder, "plots"), plot_set.setup, None)
     if not callable(setup):
         raise PlotError(f"{source} has no function {plot_set.setup!r} (plot set {key!r})")
     try:
@@ -275,7 +272,7 @@ def evaluate(path: Path, problem: specs.Problem, plot_set: specs.PlotSet, setup:
     finally:
         if session is not None:
             session.close()
-    return panels, ([] if session is None else _load_messages(session))
+    return panels, ([] if session is None else load_messages(session))
 
 
 def make(path: Path, problem: specs.Problem, key: str, out: Path, seed: int, unit: int | None,

@@ -103,7 +103,7 @@ def _stored(values: list[Value] | None) -> list[np.ndarray] | None:
 
 def load_vectors(folder: Path, spec) -> Vectors:
     """The folder's vectors, checked against its spec: every auto part, output and case there."""
-    from grader.core.spec import SpecError
+    from grader.errors import SpecError
     path = folder / VECTORS
     try:
         vectors = Vectors.model_validate_json(path.read_text())

@@ -35,6 +35,7 @@ from typing import Callable
 import numpy
 
 from grader.child import kill_children
+from grader.errors import IsolationUnavailable
 
 MODES = ("bubblewrap", "user", "process")
 NOBODY = 65534
@@ -56,10 +57,6 @@ def _child_program() -> str:
 CHILD_SOURCE = _child_program()
 SITE = "/sandbox/site"            # where NumPy appears inside bubblewrap
 PR_SET_CHILD_SUBREAPER = 36
-
-
-class IsolationUnavailable(Exception):
-    pass
 
 
 @dataclass

@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+from grader.errors import SpecError
 from grader.core import spec
 from tests.conftest import ROOT, run_cli
 
@@ -60,7 +61,7 @@ def test_a_broken_spec_gets_a_clear_message(tmp_path):
     (tmp_path / "spec.toml").write_text('name = "x"\ntitle = "x"\n[case_sets]\n[[parts]]\nid = "a"\n')
     try:
         spec.load(str(tmp_path))
-    except spec.SpecError as err:
+    except SpecError as err:
         assert "spec.toml is not a valid spec" in str(err)
     else:
         raise AssertionError("a spec without points or cases loaded")

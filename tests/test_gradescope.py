@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradescope import GradescopeResults, seed_for
+from grader.gradescope import GradescopeResults
+from grader.submitters import seed_for
 from tests.conftest import AUTO_PARTS, ROOT, SOLUTIONS, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))

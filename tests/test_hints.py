@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from grader import gradebook, sandbox
+from grader.errors import SpecError
 from grader.core import expr, spec
 from grader.judge import hints
 from grader.core.cases import Case
@@ -294,10 +295,10 @@ def test_a_spec_whose_hint_calls_nothing_known_is_refused(tmp_path):
         (tmp_path / name).write_text((toy / name).read_text())
     text = (toy / "spec.toml").read_text()
     (tmp_path / "spec.toml").write_text(text.replace("grad_with_abs(a, t)", "no_such_mistake(a, t)"))
-    with pytest.raises(spec.SpecError, match="no_such_mistake"):
+    with pytest.raises(SpecError, match="no_such_mistake"):
         spec.load(str(tmp_path))
     (tmp_path / "spec.toml").write_text(text.replace('output = "df/dt"', 'output = "dg/dt"'))
-    with pytest.raises(spec.SpecError, match="dg/dt"):
+    with pytest.raises(SpecError, match="dg/dt"):
         spec.load(str(tmp_path))
 
 

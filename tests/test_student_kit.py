@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from grader import kit, sandbox
+from grader.errors import KitError
 from grader.core import expr, spec
 from grader.child import evaluate
 from grader.core.engine import grade
@@ -196,7 +197,7 @@ def test_the_scan_catches_a_leak(tmp_path, dis02, monkeypatch):
     # one formula, pasted into a comment of an engine module: the build refuses, writes nothing
     solve = next(line for line in (DIS02 / "reference.py").read_text().splitlines() if "linalg.solve" in line)
     monkeypatch.setattr(kit, "stage", _leaky_stage(solve.strip()))
-    with pytest.raises(kit.KitError, match="give away the reference"):
+    with pytest.raises(KitError, match="give away the reference"):
         kit.build("dis02", tmp_path / "out")
     assert not (tmp_path / "out").exists()
 

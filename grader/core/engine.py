@@ -85,7 +85,8 @@ def _consequence(problem: dict) -> str:
     return "; the rest of the file still ran"
 
 
-def _load_messages(session: ChildSession) -> list[str]:
+def load_messages(session: ChildSession) -> list[str]:
+    """What went wrong while the child loaded the submission, a line each, for people."""
     report = session.load_report or {}
     messages = []
     for problem in report.get("problems", [])[:20] if isinstance(report.get("problems"), list) else []:
@@ -172,7 +173,7 @@ def grade_units(source_units: list[dict], problem: Problem, seed: int, submissio
     finally:
         session.close()
     return _document(problem, seed, submission_id, parts, isolation, started,
-                     load_messages=_load_messages(session), output=session.output.text(),
+                     load_messages=load_messages(session), output=session.output.text(),
                      stand_ins=_imported(session, "stand_ins"), not_provided=_imported(session, "placeholders"))
 
 

@@ -21,13 +21,10 @@ from typing import Callable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from grader.core import expr
+from grader.errors import SpecError
 
 PROBLEMS_ROOT = Path(__file__).resolve().parents[2] / "problems"
 DEFAULT_PROBLEM = "dis02"
-
-
-class SpecError(Exception):
-    """A problem folder that cannot be loaded; the message says which file and why."""
 
 
 class Strict(BaseModel):
@@ -216,8 +213,11 @@ class Problem:
         self.hint_namespaces = [{**ref, **mistakes[i % len(mistakes)]} for i, ref in enumerate(references)]
 
 
-def _import_file(path: Path, name: str) -> ModuleType:
-    module_spec = importlib.util.spec_from_file_location(name, path)
+def problem_module(folder: Path, stem: str) -> ModuleType:
+    """A problem folder's own module (cases, reference, mistakes, plots): its author's code,
+    trusted, run here in the judge, under a module name of its own per folder."""
+    name = f"_grader_problem_{folder.name}_{stem}"
+    module_spec = importlib.util.spec_from_file_location(name, folder / f"{stem}.py")
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
     module_spec.loader.exec_module(module)
@@ -246,8 +246,7 @@ def load(name_or_path: str = DEFAULT_PROBLEM, *, with_reference: bool = True) ->
         from grader import public   # a student kit: public checks from stored test vectors
         if (folder / public.VECTORS).exists():
             return Problem(folder, spec, [], {}, public.load_vectors(folder, spec))
-    tag = f"_grader_problem_{folder.name}"
-    cases_module = _import_file(folder / "cases.py", f"{tag}_cases")
+    cases_module = problem_module(folder, "cases")
     generators, describers = {}, {}
     for key, case_set in spec.case_sets.items():
         for name, found in ((case_set.function, generators), (case_set.describe, describers)):
@@ -259,16 +258,16 @@ def load(name_or_path: str = DEFAULT_PROBLEM, *, with_reference: bool = True) ->
     references: list[dict[str, Callable]] = []
     mistakes: list[dict[str, Callable]] = []
     if with_reference:
-        references = list(_import_file(folder / "reference.py", f"{tag}_reference").REFERENCES)
-        mistakes = _mistakes(folder, tag, spec, references)
+        references = list(problem_module(folder, "reference").REFERENCES)
+        mistakes = _mistakes(folder, spec, references)
     return Problem(folder, spec, references, generators, describers=describers, mistakes=mistakes)
 
 
-def _mistakes(folder: Path, tag: str, spec: ProblemSpec, references: list[dict]) -> list[dict]:
+def _mistakes(folder: Path, spec: ProblemSpec, references: list[dict]) -> list[dict]:
     """mistakes.py's MISTAKES: a list of dicts of functions, one per reference (or one for all),
     checked against the names the hints call."""
     path = folder / "mistakes.py"
-    mistakes = list(_import_file(path, f"{tag}_mistakes").MISTAKES) if path.exists() else []
+    mistakes = list(problem_module(folder, "mistakes").MISTAKES) if path.exists() else []
     if mistakes and len(mistakes) not in (1, len(references)):
         raise SpecError(f"{path}: MISTAKES has {len(mistakes)} entries; REFERENCES has {len(references)}")
     known = set(references[0]) | set(mistakes[0] if mistakes else {})

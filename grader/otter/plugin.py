@@ -29,7 +29,7 @@ class GraderPlugin(AbstractOtterPlugin):
     def before_grading(self, config):
         from grader.core import spec
         from grader.core.engine import grade
-        from grader.gradescope import seed_for
+        from grader.submitters import seed_for
         from grader.submission import Source
         differences = compat.changed()
         if differences:
