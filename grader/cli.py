@@ -80,14 +80,14 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
                    f"points to, {text.line(os.path.realpath(submission))}", err=True)
     loaded = specs.load(problem)
     doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose)
-    kit = loaded.vectors is not None   # a student kit lists every check it ran, and what it did not
+    kit = loaded.kit   # a student kit lists every check it ran, and what it did not
     if as_json:
         click.echo(doc.model_dump_json(indent=2))
     else:   # colours on a terminal only (click strips them otherwise), and never under NO_COLOR
         color = False if os.environ.get("NO_COLOR") else None
         click.echo(report(doc, verbose or kit), color=color)
         if kit:
-            from grader.public import summary
+            from grader.core.vectors import summary
             click.echo(summary(loaded), color=color)
     sys.exit(0 if doc.all_passed else 1)
 
@@ -179,7 +179,7 @@ def plot(which: str, submission: Path, out: Path, unit: int | None, seed: int, p
     there is one. Exit status: 0 every curve drawn, 1 some could not be, 2 misuse."""
     from grader import plotting
     check_path(submission)
-    loaded = plotting.load_problem(problem)
+    loaded = specs.load(problem, grading=False)   # the reference, where there is one, is drawn too
     result = plotting.make(submission, loaded, which, out, seed, unit, isolation_mode(isolation))
     click.echo(plotting.summary(result))
     sys.exit(0 if all(p.drawn and not p.problems for p in result.panels) else 1)

@@ -20,7 +20,7 @@ from grader.core import expr
 from grader.core import spec as specs
 from grader.core.cases import Case
 from grader.core.engine import load_messages
-from grader.core.plan import reference_eval
+from grader.core.answers import reference_eval
 from grader.errors import PlotError
 from grader.judge.verdict import call
 from grader.runner import ChildFailure, ChildSession, Limits
@@ -100,12 +100,6 @@ class PlotResult:
     panels: list[Panel]
     files: list[Path]
     load_messages: list[str]
-
-
-def load_problem(name: str) -> specs.Problem:
-    """The problem, with its reference when the folder has one (a student kit has none)."""
-    folder = specs.resolve(name)
-    return specs.load(str(folder), with_reference=(folder / "reference.py").exists())
 
 
 def plot_setup(problem: specs.Problem, key: str, seed: int, unit: int | None) -> tuple[specs.PlotSet, Setup]:

@@ -297,7 +297,7 @@ def test_installed_kit_in_a_fresh_venv(built):
 def test_the_kit_plots_problem_1_from_the_students_functions_alone(built, tmp_path):
     """`grader plot 1` from the kit: the student's curves, no reference curve (there is none)."""
     from grader import plotting
-    problem = plotting.load_problem(str(built[1] / "problems" / "dis02"))
+    problem = spec.load(str(built[1] / "problems" / "dis02"), grading=False)
     result = plotting.make(ROOT / "submissions_example" / "alice_correct.py", problem, "1", tmp_path,
                            seed=182, unit=None, isolation="bubblewrap")
     assert all(panel.reference is None for panel in result.panels)

@@ -140,11 +140,12 @@ def public_problem(name: str):
     installed, the vectors a kit built now would hold."""
     from grader.core import spec
     problem = spec.load(name)
-    if problem.vectors is not None:
+    if problem.kit:
         return problem
-    from grader import kit, public
-    vectors = public.Vectors.model_validate(kit.make_vectors(problem, kit.load_config(problem.folder)))
-    return spec.Problem(problem.folder, problem.spec, [], {}, vectors)
+    from grader import kit
+    from grader.core.vectors import Vectors
+    vectors = Vectors.model_validate(kit.make_vectors(problem, kit.load_config(problem.folder)))
+    return spec.Problem(folder=problem.folder, spec=problem.spec, vectors=vectors)
 
 
 def graded(units: list[dict], problem: str, seed: int):
