@@ -27,11 +27,11 @@ from grader import __version__, packaging
 from grader.core import expr, plan
 from grader.core import spec as specs
 from grader.core.answers import Cases, needles_for, reference_value
+from grader.core.cases import DEFAULT_SEED, Case
+from grader.core.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
 from grader.core.strict import Strict
 from grader.core.vectors import FORMAT, VECTORS, Vectors
-from grader.core.cases import DEFAULT_SEED, Case
 from grader.errors import KitError, PackagingError
-from grader.core.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
 from grader.judge import gradcheck
 from grader.judge.hints import mistake_values
 from grader.judge.wire import encode_input

@@ -18,14 +18,14 @@ import numpy as np
 
 from grader.core import expr
 from grader.core import spec as specs
+from grader.core.answers import reference_eval
 from grader.core.cases import Case
 from grader.core.engine import load_messages
-from grader.core.answers import reference_eval
 from grader.errors import PlotError
+from grader.judge.values import NotNumeric, as_array
 from grader.judge.verdict import call
 from grader.runner import ChildFailure, ChildSession, Limits
 from grader.submission import BrokenSubmission, units
-from grader.judge.values import NotNumeric, as_array
 
 GRID = 241                # evenly spaced points, plus each kink and two points beside it
 BESIDE = 1e-6             # how far beside a kink, relative to max(1, |kink|)

@@ -4,8 +4,8 @@ import json
 import re
 from pathlib import Path
 
-from grader.errors import SpecError
 from grader.core import spec
+from grader.errors import SpecError
 from tests.conftest import ROOT, run_cli
 
 TOY = Path(__file__).parent / "toy_problem"

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from grader import gradebook, sandbox
-from grader.errors import SpecError
 from grader.core import expr, spec
-from grader.judge import hints
 from grader.core.cases import Case
 from grader.core.engine import open_session
 from grader.core.plan import plan_for
 from grader.core.spec import Tolerance
-from grader.submission import units
+from grader.errors import SpecError
+from grader.judge import hints
 from grader.judge.values import NotNumeric, as_array
+from grader.submission import units
 from tests.conftest import CORRECT, SOLUTIONS, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from grader import sandbox
-from grader.errors import SpecError
 from grader.core import spec
 from grader.core.engine import grade
+from grader.errors import SpecError
 from tests.conftest import ROOT, failing, run_cli
 
 CORPUS = ROOT / "tests" / "real_world"

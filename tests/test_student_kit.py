@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from grader import kit, sandbox
-from grader.errors import KitError
-from grader.core import expr, spec
 from grader.child import evaluate
+from grader.core import expr, spec
 from grader.core.engine import grade
+from grader.errors import KitError
 from tests.conftest import AUTO_PARTS, CORRECT, MANUAL_PARTS, ROOT, SOLUTIONS, failing, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))

@@ -24,8 +24,8 @@ from functools import lru_cache
 import numpy as np
 
 from grader.core import expr
-from grader.core.cases import Case
 from grader.core.answers import ReferenceAnswers
+from grader.core.cases import Case
 from grader.core.spec import Output, Part, Problem
 from grader.core.vectors import StoredVectors
 from grader.judge import checks, contains, gradcheck, own

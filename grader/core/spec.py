@@ -55,7 +55,8 @@ class Output(Strict):
     """One value a part grades: a student expression compared with the reference's."""
     label: str
     student: str
-    returns: str = ""
+    returns: str = ""              # what the value is, in words ("a scalar", "the shape of W2"),
+                                   # for people reading the spec; grading takes shapes from the answers
     tolerance: Tolerance | None = None
     up_to_constant: bool = False   # compare differences within a case group only
     gradient: Gradient | None = None

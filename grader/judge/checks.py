@@ -159,8 +159,9 @@ def differences_match(*, tree: list, text: str, cases: list[Case], expected: lis
             result = compare_differences(ref, mine, tol)
             if result.passed:
                 return None
+            free = _free_input([cases[i] for i in members])
             return Miss(kind=result.kind, brief=result.brief, message=(
-                f"differences f(w_j) - f(w_0) for j = 1..{len(members) - 1}\n"
+                f"differences f({free}_j) - f({free}_0) for j = 1..{len(members) - 1}\n"
                 f"{cmp.show(ref[1:] - ref[0], 'expected: ')}\n"
                 f"{cmp.show(mine[1:] - mine[0], 'got:      ')}\n{result.message}"))
 
@@ -174,10 +175,19 @@ def differences_match(*, tree: list, text: str, cases: list[Case], expected: lis
         members = groups[tally.failed[0]]
         shown = "\n".join(case_header(cases[i], about) for i in members[:2])
         message = (f"{len(tally.failed)} of {len(groups)} groups failed. First failure:\n{shown}\n"
-                   f"(and {len(members) - 2} more w in this group)\n{text}:\n{tally.first.message}")
+                   f"(and {len(members) - 2} more {_free_input([cases[i] for i in members])} in this group)\n"
+                   f"{text}:\n{tally.first.message}")
         return Verdict(passed=False, message=with_hint(hint, message), kind=tally.first.kind,
                        notes=[note] if note else [], hint=hint, cases=tally.cases)
     return Check(run=run, hints=hints)
+
+
+def _free_input(group: list[Case]) -> str:
+    """The input a group's cases differ in (they share all others), to name its points by."""
+    first = group[0].inputs
+    free = [name for name in first
+            if any(not np.array_equal(np.asarray(first[name]), np.asarray(c.inputs[name])) for c in group[1:])]
+    return free[0] if len(free) == 1 else "case"
 
 
 def _close32_group(members: list[int], gots: list, expected: list) -> bool:

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from grader import packaging
-from grader.errors import OtterUnavailable
 from grader.core.spec import Problem
+from grader.errors import OtterUnavailable
 
 TEST_FILE = '''"""Question {name}: part {part} of {problem} ({title}). grader's engine grades it in its sandbox."""
 from otter.test_files import test_case
