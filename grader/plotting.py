@@ -22,6 +22,7 @@ from grader.core.answers import reference_eval
 from grader.core.cases import Case
 from grader.core.engine import load_messages
 from grader.errors import PlotError
+from grader.judge import values
 from grader.judge.values import NotNumeric, as_array
 from grader.judge.verdict import call
 from grader.runner import ChildFailure, ChildSession, Limits
@@ -165,7 +166,7 @@ def student_curve(session: ChildSession, panel: specs.PlotPanel, setup: Setup, x
             failures.setdefault(str(err)[:MAX_PROBLEM_CHARS], []).append(float(x))
     problems = []
     for message, where in failures.items():
-        missing = isinstance(raws[0], dict) and raws[0].get("t") == "missing"
+        missing = values.missing(raws[0]) is not None
         count = "" if missing else " (at every point)" if len(where) == len(xs) else \
             f" (at {len(where)} of {len(xs)} points, from {setup.variable} = {where[0]:.4g})"
         problems.append(f"{expr.show(tree)}: {message}{count}")
