@@ -24,8 +24,8 @@ from tests.conftest import ROOT
 UNITS = {
     "core": {"grader.core.*"},
     "judge": {"grader.judge.*"},
-    "child": {"grader.child", "grader.standins"},
-    "sandbox": {"grader.runner", "grader.sandbox", "grader.forkserver", "grader.cgroup"},
+    "child": {"grader.child", "grader.standins", "grader.confine"},   # confine: how a child walls itself off
+    "sandbox": {"grader.runner", "grader.sandbox", "grader.forkserver", "grader.cgroup", "grader.uids"},
     "plotting": {"grader.plotting", "grader.drawing"},
     "platforms": {"grader.otter.*", "grader.kit", "grader.gradescope", "grader.gradescope_build",
                   "grader.packaging"},
