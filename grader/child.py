@@ -77,7 +77,7 @@ def fresh(value):
 
 
 def evaluate(tree, namespace, inputs, decode=fresh):
-    """Evaluate a grader.expr tree, handing every call its own copy of each input."""
+    """Evaluate a grader.core.expr tree, handing every call its own copy of each input."""
     kind = tree[0]
     if kind == "input":
         return decode(inputs[tree[1]])

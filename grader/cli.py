@@ -13,11 +13,32 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import click
 
 from grader import sandbox, text
-from grader import spec as specs
-from grader.cases import DEFAULT_SEED
-from grader.engine import grade
+from grader.core import spec as specs
+from grader.core.cases import DEFAULT_SEED
+from grader.core.engine import grade
+from grader.errors import GraderError, ReportError, UsageError
 from grader.render import report
-from grader.submission import UsageError, check_path
+from grader.submission import check_path
+
+
+class Command(click.Command):
+    """A command whose errors of ours (grader.errors) end it with their message and exit status,
+    never a traceback: the one place they become messages."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GraderError as err:
+            if err.exit_status == 2:   # misuse: click shows the command's usage too
+                raise click.UsageError(str(err), ctx) from None
+            failure = click.ClickException(str(err))
+            failure.exit_code = err.exit_status
+            raise failure from None
+
+
+class Group(click.Group):
+    command_class = Command
+    group_class = type     # sub-groups are Groups too
 
 problem_option = click.option("--problem", default=specs.DEFAULT_PROBLEM, show_default=True,
                               help="A problem set under problems/, or a folder holding spec.toml.")
@@ -30,23 +51,13 @@ seed_option = click.option("--seed", type=int, default=DEFAULT_SEED, show_defaul
 
 
 def isolation_mode(requested: str) -> str:
-    try:
-        mode, warning = sandbox.choose(requested)
-    except sandbox.IsolationUnavailable as err:
-        raise click.UsageError(str(err)) from None
+    mode, warning = sandbox.choose(requested)
     if warning:
         click.echo(f"warning: {warning}", err=True)
     return mode
 
 
-def load_problem(name: str) -> specs.Problem:
-    try:
-        return specs.load(name)
-    except specs.SpecError as err:
-        raise click.UsageError(str(err)) from None
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="grader")
 def cli() -> None:
     """Grade numeric deep-learning homework in a sandbox."""
@@ -63,23 +74,20 @@ def cli() -> None:
 @isolation_option
 def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: str, isolation: str) -> None:
     """Grade one SUBMISSION (.py or .ipynb). Exit status: 0 all passed, 1 not, 2 misuse."""
-    try:
-        check_path(submission)
-    except UsageError as err:
-        raise click.UsageError(str(err)) from None
+    check_path(submission)
     if submission.is_symlink():   # named by the user, so followed; a batch never follows one
         click.echo(f"note: {text.line(str(submission))} is a symbolic link; grading the file it "
                    f"points to, {text.line(os.path.realpath(submission))}", err=True)
-    loaded = load_problem(problem)
+    loaded = specs.load(problem)
     doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose)
-    kit = loaded.vectors is not None   # a student kit lists every check it ran, and what it did not
+    kit = loaded.kit   # a student kit lists every check it ran, and what it did not
     if as_json:
         click.echo(doc.model_dump_json(indent=2))
     else:   # colours on a terminal only (click strips them otherwise), and never under NO_COLOR
         color = False if os.environ.get("NO_COLOR") else None
         click.echo(report(doc, verbose or kit), color=color)
         if kit:
-            from grader.public import summary
+            from grader.core.vectors import summary
             click.echo(summary(loaded), color=color)
     sys.exit(0 if doc.all_passed else 1)
 
@@ -108,7 +116,7 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
         index, count = parse_shard(shard)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--shard") from None
-    load_problem(problem)
+    specs.load(problem)
     mode = isolation_mode(isolation)
     items = [item for item in discover(folder) if in_shard(item.id, index, count)]
     mend_tail(out)
@@ -152,11 +160,8 @@ def student_kit(folder: Path, problem: str) -> None:
     checks only (fixed test vectors, finite differences of their own code), and a README.md.
     No reference solution goes in it."""
     from grader import kit
-    load_problem(problem)
-    try:
-        wheel = kit.build(problem, folder)
-    except kit.KitError as err:
-        raise click.ClickException(str(err)) from None
+    specs.load(problem)
+    wheel = kit.build(problem, folder)
     click.echo(f"wrote {wheel} and {folder / 'README.md'}", err=True)
 
 
@@ -173,15 +178,9 @@ def plot(which: str, submission: Path, out: Path, unit: int | None, seed: int, p
     """Draw plot set WHICH (e.g. 1) from SUBMISSION's own functions, over the reference's where
     there is one. Exit status: 0 every curve drawn, 1 some could not be, 2 misuse."""
     from grader import plotting
-    try:
-        check_path(submission)
-        loaded = plotting.load_problem(problem)
-    except (UsageError, specs.SpecError) as err:
-        raise click.UsageError(str(err)) from None
-    try:
-        result = plotting.make(submission, loaded, which, out, seed, unit, isolation_mode(isolation))
-    except plotting.PlotError as err:
-        raise click.UsageError(str(err)) from None
+    check_path(submission)
+    loaded = specs.load(problem, grading=False)   # the reference, where there is one, is drawn too
+    result = plotting.make(submission, loaded, which, out, seed, unit, isolation_mode(isolation))
     click.echo(plotting.summary(result))
     sys.exit(0 if all(p.drawn and not p.problems for p in result.panels) else 1)
 
@@ -203,7 +202,7 @@ def summary(results: Path, plot_path: Path | None, top: int) -> None:
         try:
             gradebook.plot(stats, plot_path)
         except ImportError:
-            raise click.UsageError("--plot needs matplotlib: pip install 'grader[plot]'") from None
+            raise UsageError("--plot needs matplotlib: pip install 'grader[plot]'") from None
         click.echo(f"wrote {plot_path}", err=True)
 
 
@@ -221,12 +220,12 @@ def report_command(results: Path, html_path: Path, top: int) -> None:
     from grader.batch import read_documents
     try:
         page, plotted = html_report.build(read_documents(results), top, source=results.name)
-    except html_report.ReportError as err:
-        raise click.UsageError(f"{results}: {err}") from None
+    except ReportError as err:
+        raise ReportError(f"{results}: {err}") from None
     try:
         html_path.write_text(page, encoding="utf-8")
     except OSError as err:
-        raise click.ClickException(f"cannot write {html_path}: {err.strerror}") from None
+        raise GraderError(f"cannot write {html_path}: {err.strerror}") from None
     if not plotted:
         click.echo("note: no plots, as matplotlib is not installed (pip install 'grader[plot]'); "
                    "the report shows tables instead", err=True)
@@ -243,7 +242,7 @@ def merge(out: Path, parts: tuple[Path, ...]) -> None:
     documents = gradebook.latest([doc for part in parts for doc in read_documents(part)])
     seeds = {doc.get("seed") for doc in documents}
     if len(seeds) > 1:
-        raise click.UsageError(f"the shards were graded with different seeds: {sorted(seeds)}")
+        raise UsageError(f"the shards were graded with different seeds: {sorted(seeds)}")
     with open(out, "w", encoding="utf-8") as sink:
         for doc in documents:
             sink.write(json.dumps(doc) + "\n")
@@ -267,15 +266,14 @@ def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submi
     """Write a Gradescope autograder ZIP (setup.sh, run_autograder, grader as a wheel)."""
     from grader.gradescope import Config
     from grader.gradescope_build import build
-    from grader.packaging import PackagingError
     if not (specs.PROBLEMS_ROOT / problem / "spec.toml").is_file():
-        raise click.UsageError(f"no problem set named {problem!r} under {specs.PROBLEMS_ROOT}")
-    load_problem(problem)
+        raise UsageError(f"no problem set named {problem!r} under {specs.PROBLEMS_ROOT}")
+    specs.load(problem)
     config = Config(problem=problem, hidden_visibility=hidden_visibility, submission_name=submission_name)
     try:
         build(zip_path, config)
-    except (PackagingError, OSError) as err:
-        raise click.ClickException(str(err)) from None
+    except OSError as err:
+        raise GraderError(str(err)) from None
     click.echo(f"wrote {zip_path}", err=True)
 
 
@@ -285,14 +283,10 @@ def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submi
 @isolation_option
 def gradescope_run(root: Path, isolation: str) -> None:
     """Grade ROOT/submission and write ROOT/results/results.json, as run_autograder does."""
-    from pydantic import ValidationError
     from grader import gradescope as gs
     if not root.is_dir():
-        raise click.UsageError(f"no such folder: {root}")
-    try:
-        results = gs.run(root, None if isolation == "auto" else isolation_mode(isolation))
-    except (specs.SpecError, ValidationError, ValueError) as err:
-        raise click.ClickException(f"the autograder is misconfigured: {err}") from None
+        raise UsageError(f"no such folder: {root}")
+    results = gs.run(root, None if isolation == "auto" else isolation_mode(isolation))
     click.echo(f"wrote {root / 'results' / 'results.json'}: {results.score:g} points", err=True)
 
 
@@ -306,12 +300,11 @@ def otter() -> None:
 @problem_option
 def otter_build(folder: Path, problem: str) -> None:
     """Write FOLDER: the student notebook, tests/ and autograder.zip, questions q<part>."""
-    from grader.otter.build import OtterUnavailable, build
-    from grader.packaging import PackagingError
+    from grader.otter.build import build
     try:
-        made = build(load_problem(problem), folder)
-    except (OtterUnavailable, PackagingError, OSError) as err:
-        raise click.ClickException(str(err)) from None
+        made = build(specs.load(problem), folder)
+    except OSError as err:
+        raise GraderError(str(err)) from None
     for path in made:
         click.echo(f"wrote {path}", err=True)
 

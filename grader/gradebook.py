@@ -14,8 +14,6 @@ from typing import BinaryIO
 
 from grader.text import csv_cell, line
 
-TIMEOUT_WORDS = "did not finish within the time budget"
-
 
 def latest(documents: list[dict]) -> list[dict]:
     """One document per submission, the last one written, in submission order."""
@@ -113,7 +111,7 @@ def summarize(documents: list[dict], top: int = 5) -> Summary:
                     examples.setdefault(mistake, (doc["submission"], check.get("message", "")))
                 if not check["passed"] and check.get("points", 1):
                     seen.add(f"{part['id']}: {check['name']}")
-                    if TIMEOUT_WORDS in check.get("message", "") and doc["submission"] not in timeouts:
+                    if check.get("kind") == "timeout" and doc["submission"] not in timeouts:
                         timeouts.append(doc["submission"])
             if part["status"] == "error" and not any(e[0] == doc["submission"] for e in errors):
                 reason = next((c["message"] for c in part.get("checks", []) if not c["passed"]), "")

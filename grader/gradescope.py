@@ -7,7 +7,6 @@ Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -20,10 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader import render, text
 from grader.batch import choose
-from grader.cases import DEFAULT_SEED
-from grader.score import PartResult, ScoreDocument
-from grader.spec import DEFAULT_PROBLEM
+from grader.core.cases import DEFAULT_SEED
+from grader.core.score import PartResult, ScoreDocument
+from grader.core.spec import DEFAULT_PROBLEM
+from grader.errors import IsolationUnavailable, Misconfigured, SpecError
 from grader.submission import Source
+from grader.submitters import read_metadata, seed_for
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 CONFIG_NAME = "grader_gradescope.json"
@@ -73,25 +74,6 @@ def load_config(path: Path) -> Config:
     return Config.model_validate(json.loads(path.read_text()))
 
 
-def seed_for(metadata: dict) -> int | None:
-    """A seed fixed by the assignment and the submitters, so a regrade reproduces the score."""
-    assignment = metadata.get("assignment") if isinstance(metadata.get("assignment"), dict) else {}
-    users = metadata.get("users") if isinstance(metadata.get("users"), list) else []
-    ids = sorted(str(u["id"]) for u in users if isinstance(u, dict) and u.get("id") is not None)
-    if assignment.get("id") is None or not ids:
-        return None
-    digest = hashlib.sha256(f"{assignment['id']}:{','.join(ids)}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 1_000_000_007
-
-
-def read_metadata(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def pick(folder: Path, preferred: str | None) -> tuple[Source | None, str]:
     """The file to grade: the one the assignment names if it is there, else the only .py or
     .ipynb in the upload (searched below it, hidden folders and checkpoints skipped). Nothing
@@ -109,7 +91,7 @@ def protect(root: Path) -> None:
     when bubblewrap cannot run): only root may enter these folders."""
     if os.geteuid() != 0:
         return
-    from grader.spec import PROBLEMS_ROOT
+    from grader.core.spec import PROBLEMS_ROOT
     folders = [root / "source", root / "results"]
     if "site-packages" in PROBLEMS_ROOT.parts:   # installed from the wheel, not a checkout
         folders.append(PROBLEMS_ROOT)
@@ -183,22 +165,17 @@ def run(root: Path, isolation: str | None = None) -> GradescopeResults:
         results = failure_results(root, err, started)
         write_atomically(root / "results" / "results.json", results.model_dump_json(indent=2))
         if _misconfigured(err):
-            raise Misconfigured(str(err)) from None
+            raise Misconfigured(f"the autograder is misconfigured: {err}") from None
         raise
 
 
-class Misconfigured(ValueError):
-    """The autograder's own files are wrong (grader_gradescope.json, the problem, its isolation)."""
-
-
 def _misconfigured(err: BaseException) -> bool:
-    from grader import sandbox, spec
-    return isinstance(err, (spec.SpecError, ValidationError, json.JSONDecodeError,
-                            sandbox.IsolationUnavailable))
+    return isinstance(err, (SpecError, ValidationError, json.JSONDecodeError, IsolationUnavailable))
 
 
 def _grade(root: Path, isolation: str | None, started: float) -> GradescopeResults:
-    from grader import engine, sandbox, spec
+    from grader import sandbox
+    from grader.core import engine, spec
     sandbox.cap_own_memory()    # a runaway judge fails as MemoryError here, not as an OOM kill
     config = load_config(root / "source" / CONFIG_NAME)
     problem = spec.load(config.problem)
@@ -222,7 +199,7 @@ def _grade(root: Path, isolation: str | None, started: float) -> GradescopeResul
 def failure_results(root: Path, err: BaseException, started: float) -> GradescopeResults:
     """results.json for a submission the autograder could not grade: score 0, never a guess, and
     what went wrong; a test per auto part when the problem can still be read."""
-    from grader import spec
+    from grader.core import spec
     what = (f"the autograder is misconfigured ({type(err).__name__}: {str(err)[:500]})" if _misconfigured(err)
             else f"the grader failed ({type(err).__name__}: {str(err)[:300]})")
     text = (f"Your submission could not be graded: {what}. This is a fault of the autograder, not "

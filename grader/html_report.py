@@ -21,12 +21,10 @@ from pydantic import ValidationError
 import grader
 from grader import gradebook
 from grader import text as sanitise
+from grader.core.score import ScoreDocument
+from grader.errors import ReportError
 from grader.html_assets import SCRIPT, STYLE
 from grader.render import report
-from grader.score import ScoreDocument
-
-class ReportError(ValueError):
-    """The documents cannot make a report (none, or not score documents)."""
 
 
 def text(value: object) -> str:

@@ -1,6 +1,6 @@
 """`grader student-kit DIR`: a wheel students pip install to check themselves, without the reference.
 
-The wheel holds this package and the problem's spec.toml with `vectors.json` (grader.public):
+The wheel holds this package and the problem's spec.toml with `vectors.json` (grader.core.vectors):
 a few fixed cases per case set, picked as the problem's optional `kit.toml` says, and the
 reference's outputs on them, computed here as JSON numbers. Never in it: reference.py, a
 problem's mistakes.py (misconceptions written as code), cases.py, tests, benchmarks. The wheel
@@ -21,29 +21,27 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from grader import __version__, checks, engine, expr, packaging, public
-from grader import spec as specs
-from grader.cases import DEFAULT_SEED, Case
-from grader.hints import mistake_values
+from grader import __version__, packaging
+from grader.core import expr, plan
+from grader.core import spec as specs
+from grader.core.answers import Cases, needles_for, reference_value
+from grader.core.cases import DEFAULT_SEED, Case
+from grader.core.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
+from grader.core.strict import Strict
+from grader.core.vectors import FORMAT, VECTORS, Vectors
+from grader.errors import KitError, PackagingError
+from grader.judge import gradcheck
+from grader.judge.hints import mistake_values
+from grader.judge.wire import encode_input
 from grader.otter.compat import TESTED_WITH as OTTER_VERSION
-from grader.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
-from grader.values import encode_input
 
 KIT_CONFIG = "kit.toml"
 SECRET_FILES = ("reference.py", "mistakes.py")    # never shipped, and none of their lines either
 LEFT_OUT = SECRET_FILES + ("cases.py",)           # not in a kit's problem folder: it needs no generators
 DEFAULT_PICKS = 2                                 # cases per family when kit.toml says nothing
 MIN_SECRET_CHARS = 12                             # shorter lines ("return 1.0") are too common to scan for
-
-
-class KitError(Exception):
-    pass
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class FamilyPick(Strict):
@@ -106,9 +104,9 @@ def _kit_hints(problem, part, output, case: Case) -> dict:
 
 
 def make_vectors(problem, config: KitConfig) -> dict:
-    """The vectors file's content (grader.public.Vectors), from the reference."""
+    """The vectors file's content (grader.core.vectors.Vectors), from the reference."""
     spec = problem.spec
-    make_cases = engine.Cases(problem, config.seed)
+    make_cases = Cases(problem, config.seed)
     picked, about = {}, {}
     for name in dict.fromkeys(p.cases for p in spec.parts):
         picked[name], about[name] = _pick(problem, config, name, make_cases(name))
@@ -119,17 +117,17 @@ def make_vectors(problem, config: KitConfig) -> dict:
         for output in part.outputs:
             tree = expr.parse(output.student)
             values = [{"case": c.key, "expected": [_encode(v) for v in
-                                                   checks.reference_value(problem.references, tree, c.inputs)],
+                                                   reference_value(problem.references, tree, c.inputs)],
                        "hints": _kit_hints(problem, part, output, c)}
                       for c in cases]
-            if output.gradient and not public._fd_safe(cases, output.gradient.wrt):
+            if output.gradient and not gradcheck.safe_cases(cases, output.gradient.wrt, plan.FD_CASES):
                 raise KitError(f"part {part.id}: no picked case is smooth enough around it for finite "
                                f"differences in {output.gradient.wrt}; pick another in {KIT_CONFIG}")
             outputs.append({"student": output.student, "values": values})
         contains = []
         for item in part.contains:
-            chosen = checks.needles_for([expr.parse(t) for t in item.any_of], cases, problem.references,
-                                        engine.CONTAINS_CASES)
+            chosen = needles_for([expr.parse(t) for t in item.any_of], cases, problem.references,
+                                 plan.CONTAINS_CASES)
             if not chosen:
                 raise KitError(f"part {part.id}: no picked case tells {item.label} apart from the inputs")
             contains.append({"student": item.student, "label": item.label,
@@ -139,9 +137,9 @@ def make_vectors(problem, config: KitConfig) -> dict:
     stored = {c.key: {"inputs": c.encoded(), "family": c.family, "index": c.index, "group": c.group,
                       "label": c.label, "radius": c.radius, "context": c.context}
               for cases in picked.values() for c in cases}
-    vectors = {"format": public.FORMAT, "problem": spec.name, "seed": config.seed,
+    vectors = {"format": FORMAT, "problem": spec.name, "seed": config.seed,
                "grader_version": __version__, "about": about, "cases": stored, "parts": parts}
-    public.Vectors.model_validate(vectors)    # what the kit will read back
+    Vectors.model_validate(vectors)    # what the kit will read back
     return vectors
 
 
@@ -156,7 +154,7 @@ def _pyproject(spec) -> str:
     try:
         return packaging.pyproject(packaging.dependencies(), version(spec), extra=(
             f'description = "Self-check kit: public checks for {spec.name}"\nreadme = "README.md"'))
-    except packaging.PackagingError as err:
+    except PackagingError as err:
         raise KitError(str(err)) from None
 
 
@@ -193,7 +191,7 @@ def stage(problem, vectors: dict, folder: Path, readme: str) -> Path:
     (target / "spec.toml").write_text(spec_without_hints(problem.folder / "spec.toml"))
     if problem.spec.plots and (problem.folder / "plots.py").exists():
         shutil.copy(problem.folder / "plots.py", target / "plots.py")   # inputs and kinks, no answers
-    (target / public.VECTORS).write_text(_json(vectors))
+    (target / VECTORS).write_text(_json(vectors))
     (folder / "pyproject.toml").write_text(_pyproject(problem.spec))
     (folder / "README.md").write_text(readme)
     return folder
@@ -214,7 +212,7 @@ def build_wheel(source: Path, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     try:
         return packaging.build_wheel(source, out)
-    except packaging.PackagingError as err:
+    except PackagingError as err:
         raise KitError(str(err)) from None
 
 
@@ -278,7 +276,7 @@ def leaks(wheel: Path, secret: list[str], others: list[Path] = ()) -> list[str]:
 def build(problem_name: str, out: Path) -> Path:
     """Write the wheel and README.md into `out`; returns the wheel's path."""
     problem = specs.load(problem_name)
-    if problem.vectors is not None:
+    if problem.kit:
         raise KitError("this grader is itself a student kit: it has no reference to build a kit from")
     vectors = make_vectors(problem, load_config(problem.folder))
     named = f"grader-{version(problem.spec)}-py3-none-any.whl"

@@ -15,13 +15,10 @@ from importlib import metadata
 from pathlib import Path
 
 import grader
-from grader.spec import PROBLEMS_ROOT
+from grader.core.spec import PROBLEMS_ROOT
+from grader.errors import PackagingError
 
 PACKAGE_ROOT = Path(grader.__file__).resolve().parent
-
-
-class PackagingError(Exception):
-    pass
 
 
 def dependencies() -> list[str]:

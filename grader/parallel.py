@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Callable
 
 from grader import sandbox, uids
-from grader import spec as specs
 from grader.batch import Found
 from grader.cgroup import Cgroup
-from grader.engine import grade, not_graded, unreadable
+from grader.core import spec as specs
+from grader.core.engine import grade, not_graded, unreadable
 from grader.forkserver import ForkServer
 
 REGRADES = 2

@@ -16,23 +16,23 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import checks, expr
-from grader import spec as specs
-from grader.cases import Case
-from grader.engine import _load_messages
+from grader.core import expr
+from grader.core import spec as specs
+from grader.core.answers import reference_eval
+from grader.core.cases import Case
+from grader.core.engine import load_messages
+from grader.errors import PlotError
+from grader.judge import values
+from grader.judge.values import NotNumeric, as_array
+from grader.judge.verdict import call
 from grader.runner import ChildFailure, ChildSession, Limits
 from grader.submission import BrokenSubmission, units
-from grader.values import NotNumeric, as_array
 
 GRID = 241                # evenly spaced points, plus each kink and two points beside it
 BESIDE = 1e-6             # how far beside a kink, relative to max(1, |kink|)
 STRAIGHT_RTOL = 1e-7      # a piece is straight when a line fits it this closely
 MAX_PROBLEM_CHARS = 300
 MAX_DRAWN = 1e12          # bigger numbers are reported, not drawn (no axis could show the rest)
-
-
-class PlotError(Exception):
-    """The command cannot run as asked (no such plot set, a bad unit, no matplotlib)."""
 
 
 @dataclass
@@ -103,12 +103,6 @@ class PlotResult:
     load_messages: list[str]
 
 
-def load_problem(name: str) -> specs.Problem:
-    """The problem, with its reference when the folder has one (a student kit has none)."""
-    folder = specs.resolve(name)
-    return specs.load(str(folder), with_reference=(folder / "reference.py").exists())
-
-
 def plot_setup(problem: specs.Problem, key: str, seed: int, unit: int | None) -> tuple[specs.PlotSet, Setup]:
     sets = problem.spec.plots
     if key not in sets:
@@ -118,7 +112,7 @@ def plot_setup(problem: specs.Problem, key: str, seed: int, unit: int | None) ->
     source = problem.folder / "plots.py"
     if not source.exists():
         raise PlotError(f"{problem.folder} has no plots.py, which [plots.{key}] in spec.toml needs")
-    setup = getattr(specs._import_file(source, f"_grader_problem_{problem.folder.name}_plots"), plot_set.setup, None)
+    setup = getattr(specs.problem_module(problem.folder, "plots"), plot_set.setup, None)
     if not callable(setup):
         raise PlotError(f"{source} has no function {plot_set.setup!r} (plot set {key!r})")
     try:
@@ -157,7 +151,7 @@ def student_curve(session: ChildSession, panel: specs.PlotPanel, setup: Setup, x
     """The student's values on the grid, run in the child; NaN where there is none, and why."""
     tree = expr.parse(panel.student)
     base = Case(setup.inputs, key="plot/0")
-    items = [checks.call(tree, base, changed={setup.variable: float(x)}) for x in xs]
+    items = [call(tree, base, changed={setup.variable: float(x)}) for x in xs]
     ys = np.full(len(xs), np.nan)
     try:
         raws = session.call(items, seconds, f"drawing {expr.show(tree)} ({seconds:g} s budget)")
@@ -172,7 +166,7 @@ def student_curve(session: ChildSession, panel: specs.PlotPanel, setup: Setup, x
             failures.setdefault(str(err)[:MAX_PROBLEM_CHARS], []).append(float(x))
     problems = []
     for message, where in failures.items():
-        missing = isinstance(raws[0], dict) and raws[0].get("t") == "missing"
+        missing = values.missing(raws[0]) is not None
         count = "" if missing else " (at every point)" if len(where) == len(xs) else \
             f" (at {len(where)} of {len(xs)} points, from {setup.variable} = {where[0]:.4g})"
         problems.append(f"{expr.show(tree)}: {message}{count}")
@@ -194,7 +188,7 @@ def reference_curve(problem: specs.Problem, panel: specs.PlotPanel, setup: Setup
         return None
     tree = expr.parse(panel.student)
     with np.errstate(all="ignore"):
-        return np.array([pick(np.asarray(checks.reference_eval(tree, problem.references[0],
+        return np.array([pick(np.asarray(reference_eval(tree, problem.references[0],
                                                                {**setup.inputs, setup.variable: float(x)}),
                                          dtype=np.float64), panel.per_unit, setup.unit, setup.units)
                          for x in xs])
@@ -273,7 +267,7 @@ def evaluate(path: Path, problem: specs.Problem, plot_set: specs.PlotSet, setup:
     finally:
         if session is not None:
             session.close()
-    return panels, ([] if session is None else _load_messages(session))
+    return panels, ([] if session is None else load_messages(session))
 
 
 def make(path: Path, problem: specs.Problem, key: str, out: Path, seed: int, unit: int | None,

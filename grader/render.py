@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from grader.score import CheckResult, PartResult, ScoreDocument
+from grader.core.score import CheckResult, PartResult, ScoreDocument
 from grader.text import line, visible as clean   # the one sanitiser (plotting uses it from here too)
 
 MAX_MESSAGE_LINES = 60   # a width-7 case with its context, arrays and listing fits

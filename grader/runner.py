@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from grader import sandbox
 from grader.cgroup import Cgroup
 from grader.confine import REFUSED_STATUS
-from grader.values import MAX_FRAME_BYTES, Malformed, load_report, parse_frame, results_of
+from grader.judge.wire import MAX_FRAME_BYTES, Malformed, load_report, parse_frame, results_of
 
 MAX_REPLY_BYTES = MAX_FRAME_BYTES  # a reply larger than this is refused unread
 OUTPUT_HEAD = OUTPUT_TAIL = 4096  # bytes of the student's own output kept from each end
@@ -58,7 +58,12 @@ def wire(items: list[dict]) -> str:
 
 
 class ChildFailure(Exception):
-    """The child could not answer: the message says what happened, for the student."""
+    """The child could not answer: the message says what happened, for the student; kind, for
+    machines: timeout, crashed, malformed, too_big, not_run or internal (grader.core.score)."""
+
+    def __init__(self, message: str, *, kind: str = "internal"):
+        super().__init__(message)
+        self.kind = kind
 
 
 def _malformed(what: str, err: Exception) -> str:
@@ -158,6 +163,7 @@ class ChildSession:
         self.output = CappedOutput()
         self.load_report: dict | None = None
         self.load_failure: str | None = None
+        self.load_failure_kind = "internal"   # the ChildFailure kind of load_failure
         self.proc: subprocess.Popen | None = None
         self.running = False
         self.cgroup: Cgroup | None = None
@@ -190,7 +196,8 @@ class ChildSession:
             for fd in (*theirs, to_child_w, from_child_r, out_r):
                 os.close(fd)
             self.load_failure = str(failure)
-            raise ChildFailure(self.load_failure) from None
+            self.load_failure_kind = getattr(failure, "kind", "internal")
+            raise ChildFailure(self.load_failure, kind=self.load_failure_kind) from None
         for fd in theirs:
             os.close(fd)
         self.running = True
@@ -275,23 +282,23 @@ class ChildSession:
         head = self._read_exact(4, deadline, what)
         size = struct.unpack(">I", head)[0]
         if size > MAX_REPLY_BYTES:
-            raise ChildFailure(f"{what} returned more than {MAX_REPLY_BYTES >> 20} MiB of data")
+            raise ChildFailure(f"{what} returned more than {MAX_REPLY_BYTES >> 20} MiB of data", kind="too_big")
         try:
             return parse_frame(self._read_exact(size, deadline, what))
         except Malformed as err:
-            raise ChildFailure(_malformed(what, err)) from None
+            raise ChildFailure(_malformed(what, err), kind="malformed") from None
 
     def _read_exact(self, n: int, deadline: float, what: str) -> bytes:
         buf = bytearray()
         while len(buf) < n:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.rfd], [], [], left)[0]:
-                raise ChildFailure(f"{what} did not finish within the time budget")
+                raise ChildFailure(f"{what} did not finish within the time budget", kind="timeout")
             chunk = os.read(self.rfd, min(n - len(buf), 1 << 20))
             if not chunk:
                 self.exit_status = self._end(dying=True)
                 wrapped = self.isolation == "bubblewrap" and self.server is None
-                raise ChildFailure(f"{_describe_death(self.exit_status, wrapped)} during {what}")
+                raise ChildFailure(f"{_describe_death(self.exit_status, wrapped)} during {what}", kind="crashed")
             buf += chunk
         return bytes(buf)
 
@@ -299,7 +306,7 @@ class ChildSession:
     def ensure_loaded(self) -> None:
         """Have a child with the submission loaded, or raise ChildFailure for good."""
         if self.load_failure:
-            raise ChildFailure(self.load_failure)
+            raise ChildFailure(self.load_failure, kind=self.load_failure_kind)
         if self.running and self.loaded:
             return
         if not self.running:
@@ -310,10 +317,10 @@ class ChildSession:
             try:
                 report = load_report(self._read(deadline, what))
             except Malformed as err:
-                raise ChildFailure(_malformed(what, err)) from None
+                raise ChildFailure(_malformed(what, err), kind="malformed") from None
         except ChildFailure as failure:
             self.kill()
-            self.load_failure = str(failure)
+            self.load_failure, self.load_failure_kind = str(failure), failure.kind
             raise
         self.loaded = True
         if self.load_report is None:
@@ -322,7 +329,7 @@ class ChildSession:
     def call(self, items: list[dict], seconds: float, what: str) -> list[dict]:
         """Run items in the child; one raw result per item. ChildFailure costs only this request."""
         if time.monotonic() >= self.deadline:
-            raise ChildFailure("the submission's total time budget was used up before this check")
+            raise ChildFailure("the submission's total time budget was used up before this check", kind="not_run")
         self.ensure_loaded()
         deadline = min(self.deadline, time.monotonic() + seconds)
         nonce = secrets.token_hex(8)
@@ -343,4 +350,4 @@ class ChildSession:
             self.kill()
             if isinstance(failure, ChildFailure):
                 raise
-            raise ChildFailure(_malformed(what, failure)) from None
+            raise ChildFailure(_malformed(what, failure), kind="malformed") from None

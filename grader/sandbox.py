@@ -47,6 +47,7 @@ import numpy
 from grader import uids
 from grader.confine import REFUSED_STATUS, landlock_abi
 from grader.child import kill_children
+from grader.errors import IsolationUnavailable
 
 MODES = ("bubblewrap", "user", "process")
 NOBODY = 65534
@@ -71,10 +72,6 @@ PROGRAM = CHILD_SOURCE.replace(_FUTURE, _FUTURE + _PROLOGUE)
 SITE = "/sandbox/site"            # where NumPy appears inside bubblewrap
 PR_SET_CHILD_SUBREAPER = 36
 SCRATCH_BYTES = 64 << 20          # each private /tmp, /var/tmp, /dev/shm
-
-
-class IsolationUnavailable(Exception):
-    pass
 
 
 @dataclass

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import text
+from grader.errors import UsageError
 from grader.ipython_syntax import TooMuchToRead, to_python
 from grader.notebook import NotebookError, code_units
 
@@ -24,10 +25,6 @@ SUFFIXES = (".py", ".ipynb")
 MAX_BYTES = 20 << 20
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
-
-
-class UsageError(Exception):
-    """The command was used wrongly (exit status 2), not a broken submission."""
 
 
 class BrokenSubmission(Exception):
@@ -174,11 +171,11 @@ def check_path(path: Path) -> None:
 
 def units(path: Path | Source) -> list[dict]:
     """The submission as the child's units: one for a .py file, one per code cell of a notebook.
-    A Path is one a person named (grader check); a Source was found by searching a folder."""
+    A Path is one a person named (grader check, which checks it first: check_path); a Source
+    was found by searching a folder."""
     if isinstance(path, Source):
         raw, name = read_found(path), path.name
     else:
-        check_path(path)
         raw, name = read_named(path), path.name
     try:
         source = raw.decode("utf-8-sig")

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox, spec
-from grader.engine import grade
+from grader import sandbox
+from grader.core import spec
+from grader.core.engine import grade
 from grader.forkserver import ForkServer
 
 ROOT = Path(__file__).resolve().parent.parent

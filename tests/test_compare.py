@@ -1,7 +1,7 @@
 """Comparison messages in the style of numpy.testing, and the contract's shape rule."""
 import numpy as np
 
-from grader.compare import compare
+from grader.judge.compare import compare
 
 
 def test_equal_passes_and_says_nothing():
@@ -75,8 +75,8 @@ def test_nan_and_inf():
 
 
 def test_all_at_once_passes_only_well_formed_numbers_within_tolerance():
-    from grader.checks import AllClose
-    from grader.spec import Tolerance
+    from grader.judge.checks import AllClose
+    from grader.core.spec import Tolerance
     expected = [[np.array([[1.0], [2.0]])], [np.array(3.0)]]
     fast = AllClose(expected, Tolerance(rtol=1e-6, atol=1e-9))
     good = [{"t": "arr", "shape": [2, 1], "d": [1.0, 2.0]}, {"t": "num", "v": 3}]
@@ -92,3 +92,32 @@ def test_all_at_once_passes_only_well_formed_numbers_within_tolerance():
         [good[0]],                                                            # a result missing
     ):
         assert not fast(broken), broken
+
+
+def test_values_up_to_a_constant_name_the_input_their_group_varies():
+    """The judge knows no worksheet: a group of cases sharing all inputs but one names its points
+    by that input (w in Discussion 2's 3b, t here), and counts failing groups, kind wrong_value."""
+    import pytest
+    from grader.core.cases import Case
+    from grader.core.spec import Tolerance
+    from grader.judge.checks import differences_match
+    cases = [Case({"a": 2.0, "t": t}, family="line", index=0, group=0, key=f"s/{i}")
+             for i, t in enumerate([0.0, 1.0, 2.0, 3.0])]
+    cube = [[np.array(2.0 * c.inputs["t"] ** 3 + 5.0)] for c in cases]    # any constant: 5
+    check = differences_match(tree=["call", "f", [["input", "a"], ["input", "t"]]], text="f(a, t)",
+                              cases=cases, expected=cube, tol=Tolerance(), about="line")
+
+    def verdict(values):
+        run = check.run()
+        next(run)
+        with np.errstate(all="ignore"), pytest.raises(StopIteration) as stop:
+            run.send([{"t": "num", "v": v} for v in values])
+        return stop.value.value
+
+    assert verdict([0.0, 2.0, 16.0, 54.0]).passed                   # right up to a constant
+    wrong = verdict([0.0, 2.0, 8.0, 18.0])                           # 2 a t^2: not so
+    assert not wrong.passed and wrong.kind == "wrong_value"
+    assert wrong.message.startswith("1 of 1 groups failed. First failure:\nline case #0")
+    assert "(and 2 more t in this group)" in wrong.message
+    assert "differences f(t_j) - f(t_0) for j = 1..3" in wrong.message
+    assert verdict([0.0, 2.0, float("nan"), 54.0]).kind == "not_a_number"

@@ -3,7 +3,7 @@ import re
 
 import numpy as np
 
-from grader.cases import generate
+from grader.core.cases import generate
 from problems.dis02 import cases as dis02_cases
 
 

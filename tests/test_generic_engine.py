@@ -4,7 +4,8 @@ import json
 import re
 from pathlib import Path
 
-from grader import spec
+from grader.core import spec
+from grader.errors import SpecError
 from tests.conftest import ROOT, run_cli
 
 TOY = Path(__file__).parent / "toy_problem"
@@ -60,7 +61,7 @@ def test_a_broken_spec_gets_a_clear_message(tmp_path):
     (tmp_path / "spec.toml").write_text('name = "x"\ntitle = "x"\n[case_sets]\n[[parts]]\nid = "a"\n')
     try:
         spec.load(str(tmp_path))
-    except spec.SpecError as err:
+    except SpecError as err:
         assert "spec.toml is not a valid spec" in str(err)
     else:
         raise AssertionError("a spec without points or cases loaded")
@@ -71,7 +72,7 @@ def test_toy_plot_set_is_drawn_by_the_same_engine(tmp_path):
     from grader import plotting, sandbox
     path = tmp_path / "toy_answer.py"
     path.write_text(RIGHT.replace("3 * a * t * t", "3 * a * t * abs(t)"))
-    problem = plotting.load_problem(str(TOY))
+    problem = spec.load(str(TOY), grading=False)
     result = plotting.make(path, problem, "curves", tmp_path / "out", 182, None, sandbox.strongest())
     assert [f.name for f in result.files] == ["toy.png", "toy_f.png", "toy_dfdt.png"]
     f, g = result.panels
@@ -80,3 +81,25 @@ def test_toy_plot_set_is_drawn_by_the_same_engine(tmp_path):
     assert np.allclose(g.student, 6 * t * abs(t)) and np.allclose(g.reference, 6 * t * t)
     assert not any(p.straight for p in f.student_shape.pieces)
     assert abs(g.student_shape.kinks[0].jump) < 1e-9 and not f.problems and not g.problems
+
+
+def test_a_folder_with_nothing_to_grade_against_is_refused_but_can_plot(tmp_path):
+    """A problem folder is a reference's (reference.py) or a student kit's (vectors.json), decided
+    when it is loaded; with neither it cannot grade, with a clear message, but it can plot."""
+    import shutil
+    from grader.errors import SpecError
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder, ignore=shutil.ignore_patterns("reference.py", "__pycache__"))
+    try:
+        spec.load(str(folder))
+    except SpecError as err:
+        assert "has neither reference.py nor vectors.json" in str(err)
+    else:
+        raise AssertionError("a folder with no answers loaded for grading")
+    plots_only = spec.load(str(folder), grading=False)
+    assert not plots_only.kit and plots_only.references == []
+    path = tmp_path / "toy_answer.py"
+    path.write_text(RIGHT)
+    done = run_cli("check", path, "--problem", folder)
+    assert done.returncode == 2 and "nothing to grade against" in done.stderr and "Traceback" not in done.stderr
+    assert not spec.load(str(TOY)).kit

@@ -1,7 +1,7 @@
 """Central differences on functions whose gradients we know in closed form."""
 import numpy as np
 
-from grader import gradcheck
+from grader.judge import gradcheck
 
 
 def test_gradient_of_a_smooth_function():

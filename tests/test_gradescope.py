@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradescope import GradescopeResults, seed_for
+from grader.gradescope import GradescopeResults
+from grader.submitters import seed_for
 from tests.conftest import AUTO_PARTS, ROOT, SOLUTIONS, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))
@@ -292,7 +293,8 @@ def own_memory_cap_undone():
 
 @pytest.mark.parametrize("error", [RuntimeError("a bug of ours"), MemoryError()])
 def test_a_crash_of_ours_writes_results_that_say_so(tmp_path, monkeypatch, error, own_memory_cap_undone):
-    from grader import engine, gradescope
+    from grader import gradescope
+    from grader.core import engine
 
     def crash(*args, **kwargs):
         raise error

@@ -8,12 +8,16 @@ import time
 import numpy as np
 import pytest
 
-from grader import engine, expr, gradebook, hints, sandbox, spec
-from grader.cases import Case
-from grader.engine import open_session, plan_for
-from grader.spec import Tolerance
+from grader import gradebook, sandbox
+from grader.core import expr, spec
+from grader.core.cases import Case
+from grader.core.engine import open_session
+from grader.core.plan import plan_for
+from grader.core.spec import Tolerance
+from grader.errors import SpecError
+from grader.judge import hints
+from grader.judge.values import NotNumeric, as_array
 from grader.submission import units
-from grader.values import NotNumeric, as_array
 from tests.conftest import CORRECT, SOLUTIONS, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))
@@ -174,12 +178,13 @@ def test_no_hint_matches_a_correct_solution_even_if_every_case_had_failed(path, 
     checked = 0
     try:
         for part in dis02.spec.parts:
-            for check in plan_for(dis02, seed).checks[part.id]:
+            for planned in plan_for(dis02, seed).parts[part.id]:
+                check = planned.check
                 if check.hints:
                     values = _raw_values(check, session)
-                    assert check.hints(values, range(len(values))) is None, (path.name, check.name)
+                    assert check.hints(values, range(len(values))) is None, (path.name, planned.name)
                     # nor when matched to float32's precision, as float32 values are
-                    assert check.hints(values, range(len(values)), float32=True) is None, (path.name, check.name)
+                    assert check.hints(values, range(len(values)), float32=True) is None, (path.name, planned.name)
                     checked += len(check.hints.mistakes())
     finally:
         session.close()
@@ -187,16 +192,16 @@ def test_no_hint_matches_a_correct_solution_even_if_every_case_had_failed(path, 
 
 
 def test_hint_values_are_made_once_per_plan_and_only_on_a_failure(dis02, grade_source):
-    engine.plan_for.cache_clear()
+    plan_for.cache_clear()
     grade_source(BASE, seed=11)
-    made = [c for checks in plan_for(dis02, 11).checks.values() for c in checks if c.hints]
+    made = [c for planned in plan_for(dis02, 11).parts.values() for c in planned if c.check.hints]
     assert len(made) >= 30   # outputs with hints, one check per case family
-    assert all(c.hints._made is None for c in made), "a correct submission made hint values"
+    assert all(c.check.hints._made is None for c in made), "a correct submission made hint values"
     grade_source(apply(BASE, EDITS["db1-no-mask"]), seed=11)
-    now = {id(c): c.hints._made for c in made if c.hints._made is not None}
+    now = {id(c): c.check.hints._made for c in made if c.check.hints._made is not None}
     assert now and all("dy_db1" in c.name for c in made if id(c) in now)
     grade_source(apply(BASE, EDITS["db1-no-mask"]), seed=11)
-    assert all(c.hints._made is now[id(c)] for c in made if id(c) in now)    # reused, not remade
+    assert all(c.check.hints._made is now[id(c)] for c in made if id(c) in now)    # reused, not remade
 
 
 def test_a_finite_difference_check_carries_the_hint_of_its_output(grade_source, dis02_hints):
@@ -213,15 +218,16 @@ def test_a_finite_difference_check_carries_the_hint_of_its_output(grade_source, 
 
 
 def test_a_finite_difference_check_names_a_mistake_by_the_value_rule():
-    from grader import checks
-    references = [{"f": lambda a: float(np.sum(a ** 3))}]
+    from grader.judge import checks, gradcheck
+    f = lambda inputs: float(np.sum(inputs["a"] ** 3))
     cases = [Case({"a": np.array([v])}, family="random", index=i, key=f"s/{i}")
              for i, v in enumerate([1.5, -0.5, 2.0])]
     right = [[3 * c.inputs["a"] ** 2] for c in cases]                  # 6.75, 0.75, 12
     told = hints.Hints([("uses |a|", ["call", "m", [["input", "a"]]])],
                        [{"m": lambda a: 3 * a * np.abs(a)}], cases, right, Tolerance())   # -0.75 at a < 0
-    check = checks.gradient_vs_reference("g", ["call", "g", [["input", "a"]]], ["call", "f", [["input", "a"]]],
-                                         "a", cases, references, 1.0, True, told)
+    check = checks.gradient_vs_reference(
+        tree=["call", "g", [["input", "a"]]], text="g(a)", cases=cases, hints=told,
+        differences=[gradcheck.numeric_gradient(f, c.inputs, "a") for c in cases])
 
     def verdict(values):
         run = check.run()
@@ -289,10 +295,10 @@ def test_a_spec_whose_hint_calls_nothing_known_is_refused(tmp_path):
         (tmp_path / name).write_text((toy / name).read_text())
     text = (toy / "spec.toml").read_text()
     (tmp_path / "spec.toml").write_text(text.replace("grad_with_abs(a, t)", "no_such_mistake(a, t)"))
-    with pytest.raises(spec.SpecError, match="no_such_mistake"):
+    with pytest.raises(SpecError, match="no_such_mistake"):
         spec.load(str(tmp_path))
     (tmp_path / "spec.toml").write_text(text.replace('output = "df/dt"', 'output = "dg/dt"'))
-    with pytest.raises(spec.SpecError, match="dg/dt"):
+    with pytest.raises(SpecError, match="dg/dt"):
         spec.load(str(tmp_path))
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from grader import sandbox, text
 from grader.batch import MAX_DEPTH, MAX_ENTRIES, discover
-from grader.engine import grade
+from grader.core.engine import grade
 from tests.conftest import AUTO_PARTS, BASE, MANUAL_PARTS, run_cli, sabotage
 
 # written out by hand, not taken from grader.text: what must never reach a terminal or a cell
@@ -394,7 +394,7 @@ def test_displays_clean_documents_they_did_not_make(tmp_path):
     """A JSON Lines file from elsewhere (an older grader, a hand edit) holding raw controls:
     summary and the CSV clean it themselves; they do not rely on the documents being clean."""
     from grader import gradebook, gradescope, render
-    from grader.score import CheckResult, PartResult, ScoreDocument
+    from grader.core.score import CheckResult, PartResult, ScoreDocument
     doc = {"submission": "=1+1\x1b]0;t\x07\u202e\x9b", "problem": "dis02", "score": 0, "max_score": 1,
            "seed": 1, "isolation": "process", "students": [{"name": "@x\x9d", "email": "", "sid": ""}],
            "parts": [{"id": "1y", "score": 0, "max_score": 1, "status": "error", "checks": [

@@ -21,7 +21,7 @@ import pytest
 from grader import cgroup, sandbox
 from grader.confine import landlock_abi
 from grader.forkserver import ForkServer
-from grader.engine import grade
+from grader.core.engine import grade
 from tests.conftest import BASE, GRADER, ROOT
 
 SHARED = ("/tmp", "/var/tmp", "/dev/shm")
@@ -611,7 +611,7 @@ def test_each_child_has_a_group_of_its_own(dis02):
     reads the submission, and the group is gone once the child is."""
     if not _cgroups_usable():
         pytest.skip("no writable cgroup fs here")
-    from grader.engine import plan_for
+    from grader.core.plan import plan_for
     from grader.runner import ChildSession, Limits
     from grader.submission import units
     server = ForkServer(sandbox.strongest())

@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from grader import child, plotting, sandbox
-from grader.engine import grade
-from grader.score import ScoreDocument
-from grader.values import Malformed, clean_result, leaves, parse_frame
+from grader.core import spec
+from grader.core.engine import grade
+from grader.core.score import ScoreDocument
+from grader.judge.values import leaves
+from grader.judge.wire import Malformed, clean_result, parse_frame
 from tests.conftest import AUTO_PARTS, BASE, ROOT, failing, run_cli
 
 STRONGEST = sandbox.strongest()
@@ -133,8 +135,8 @@ def backward(cache):
 JUDGE = """
 import json, sys, time
 from pathlib import Path
-from grader import spec
-from grader.engine import grade
+from grader.core import spec
+from grader.core.engine import grade
 from grader.sandbox import cap_own_memory
 cap_own_memory(512 << 20)   # a runaway judge would fail with MemoryError, and the check say so
 started = time.monotonic()
@@ -187,6 +189,7 @@ def test_forged_frame_fails_its_call_only(name, via, tmp_path, dis02, forkserver
     assert "refuses" in scored[0].message and REASONS.get(name, "") in scored[0].message, scored[0].message
     assert all("refuses" in c.message or c.message.startswith("not run:") for c in scored), \
         [c.message for c in scored]
+    assert scored[0].kind == "malformed" and {c.kind for c in scored} <= {"malformed", "not_run"}
 
 
 def test_1e999_is_an_inf_the_student_sent(tmp_path, dis02):
@@ -345,7 +348,7 @@ def test_the_judge_stays_small(name, tmp_path):
 
 
 def test_plot_readings_refuse_a_huge_value(tmp_path):
-    problem = plotting.load_problem("dis02")
+    problem = spec.load("dis02", grading=False)
     path = tmp_path / "huge.py"
     path.write_text(replace(BASE, "def dy_dW2(x, W1, b1, W2, b2):\n    return np.ones(10_000)\n"))
     plot_set, setup = plotting.plot_setup(problem, "1", 182, None)
@@ -413,6 +416,7 @@ def test_a_judge_worker_that_dies_is_replaced_and_its_submission_documented(tmp_
     wrong = docs["early_wrong.py"]
     assert wrong["score"] == 0 and {p["status"] for p in wrong["parts"] if p["id"] in ("v", "g")} == {"error"}
     assert "the grader's worker process died while grading this submission, twice" in wrong["parts"][0]["checks"][0]["message"]
+    assert {c["kind"] for p in wrong["parts"] for c in p["checks"]} == {"internal"}
 
 
 def test_a_runaway_judge_computation_is_a_memory_error_not_an_oom_kill(tmp_path):
@@ -428,7 +432,8 @@ def test_a_runaway_judge_computation_is_a_memory_error_not_an_oom_kill(tmp_path)
     assert len(docs) == 7 and all(docs[f"right{i}.py"]["score"] == 5 for i in range(6))
     wrong = {p["id"]: p for p in docs["early_wrong.py"]["parts"]}
     assert wrong["v"]["score"] == 2                       # the other part graded as usual
-    assert any("the grader ran out of memory" in c["message"] for c in wrong["g"]["checks"])
+    assert any("the grader ran out of memory" in c["message"] and c["kind"] == "internal"
+               for c in wrong["g"]["checks"])
 
 
 STEAL_THE_SERVERS_SOCKET = r'''

@@ -305,7 +305,7 @@ def test_every_string_of_a_document_is_escaped(graded):
             return {k: spoil(v, k) for k, v in value.items()}
         if isinstance(value, list):
             return [spoil(v, key) for v in value]
-        if isinstance(value, str) and key != "status":     # status is one of four words, checked
+        if isinstance(value, str) and key not in ("status", "kind"):   # words from a fixed list, checked
             return value + marker
         return value
 

@@ -15,7 +15,7 @@ import pytest
 
 from grader import confine, sandbox, uids
 from grader.cgroup import Cgroup
-from grader.engine import grade
+from grader.core.engine import grade
 from tests.conftest import BASE, failing, our_processes_running, run_cli, sabotage
 
 IN_CI = bool(os.environ.get("CI"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.spec import tomllib
+from grader.core.spec import tomllib
 from tests.conftest import AUTO_PARTS, ROOT, SOLUTIONS, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))

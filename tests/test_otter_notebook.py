@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import spec
+from grader.core import spec
 from grader.otter import build, checks
 from tests.conftest import AUTO_PARTS, ROOT, SOLUTIONS, run_cli
 
@@ -190,7 +190,7 @@ def student_python(tmp_path_factory) -> Path:
                               "--no-deps", "--no-index", *map(str, (base / "kit").glob("grader-*.whl"))],
                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert install.returncode == 0, install.stderr[-2000:]
-    where = subprocess.run([python, "-c", "import grader, otter; from grader import spec; "
+    where = subprocess.run([python, "-c", "import grader, otter; from grader.core import spec; "
                             "print(grader.__file__, spec.load('dis02').vectors is not None, otter.__version__)"],
                            capture_output=True, text=True, check=True, cwd=base).stdout.split()
     assert where == [str(site / "grader" / "__init__.py"), "True", "7.0.0"]   # the kit's grader, public only

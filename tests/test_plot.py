@@ -9,6 +9,7 @@ import pytest
 from matplotlib.image import imread
 
 from grader import plotting, sandbox
+from grader.core import spec
 from tests.conftest import ROOT, SOLUTIONS, run_cli
 
 ALICE = ROOT / "submissions_example" / "alice_correct.py"
@@ -20,7 +21,7 @@ TOL = 1e-9
 
 @pytest.fixture(scope="module")
 def problem():
-    return plotting.load_problem("dis02")
+    return spec.load("dis02", grading=False)
 
 
 def _evaluate(problem, path, seed=182, unit=None):
@@ -183,7 +184,7 @@ def test_a_file_that_does_not_load_says_why(tmp_path):
 def test_without_a_reference_only_the_students_curves(tmp_path):
     kit = tmp_path / "dis02"
     shutil.copytree(ROOT / "problems" / "dis02", kit, ignore=shutil.ignore_patterns("reference.py", "__pycache__"))
-    problem = plotting.load_problem(str(kit))
+    problem = spec.load(str(kit), grading=False)
     assert problem.references == []
     setup, panels = _evaluate(problem, ALICE)
     kink, expected = _expected(setup)

@@ -7,10 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from grader import checks, child, expr, precision, sandbox
-from grader.engine import grade, open_session, plan_for
+from grader import child, sandbox
+from grader.core.engine import grade, open_session
+from grader.core.plan import plan_for
+from grader.judge import contains, own, precision
+from grader.judge.values import as_array, dtype_of
 from grader.submission import units
-from grader.values import as_array, dtype_of
 from tests.conftest import CORRECT, SOLUTIONS, failing
 
 sys.path.insert(0, str(SOLUTIONS))
@@ -134,8 +136,8 @@ def test_correct_float64_work_shows_no_evidence_of_float32(path, seed, dis02):
     forwards_seen = 0
     try:
         for part in dis02.spec.parts:
-            for check in plan_for(dis02, seed).checks[part.id]:
-                calls = next(check.run())
+            for check in plan_for(dis02, seed).parts[part.id]:
+                calls = next(check.check.run())
                 raws = session.call(calls, 20.0, "test")
                 assert precision.low_dtype(raws) is None, (path.name, check.name)
                 if all(r.get("t") in ("num", "arr") for r in raws):
@@ -145,7 +147,7 @@ def test_correct_float64_work_shows_no_evidence_of_float32(path, seed, dis02):
                     for item, raw in zip(calls, raws):
                         by_case.setdefault(item["case"], []).append(raw)
                     forwards = [results[1:] for results in by_case.values()]
-                    assert checks._forward_precision(forwards, "f", "g", centred=True) is None, check.name
+                    assert own.forward_precision(forwards, "f", "g", centred=True) is None, check.name
                     forwards_seen += 1
     finally:
         session.close()
@@ -173,10 +175,10 @@ def test_a_float32_report_in_plain_words(dis02):
 def test_a_cache_value_is_named_float32_only_when_it_is_float32_numbers():
     """The cache check looks for its values to 1e-7; a float32 z1 misses by more, and is named.
     A near miss of another kind is no evidence: a label y = 1 beside y_hat = 0.9995."""
-    from grader.cases import Case
+    from grader.core.cases import Case
     case = Case({"x": 1.0}, family="random", index=0, key="s/0")
     wanted = np.array([[0.123456789], [-1.87654321]])
-    check = checks.holds("holds z1", ["input", "x"], "z1", [(case, [wanted, np.array(0.9995)])], 1.0, False)
+    check = contains.holds(tree=["input", "x"], text="x", label="z1", chosen=[(case, [wanted, np.array(0.9995)])])
 
     def verdict(path, value):
         run = check.run()
@@ -188,7 +190,7 @@ def test_a_cache_value_is_named_float32_only_when_it_is_float32_numbers():
 
     as32 = (wanted * (1 + 4e-7)).astype(np.float32).astype(np.float64)   # a few float32 roundings off
     assert not verdict("cache['z1']", as32).passed
-    assert verdict("cache['z1']", as32).hint == precision.held("cache['z1']", "z1", checks.CONTAINS_RTOL)
+    assert verdict("cache['z1']", as32).hint == precision.held("cache['z1']", "z1", contains.CONTAINS_RTOL)
     assert verdict("cache['y']", np.array(1.0)).hint is None
     assert verdict("cache['z1']", wanted * (1 + 1e-4)).hint is None      # near, but not float32 numbers
     assert verdict("cache['z1']", wanted).passed

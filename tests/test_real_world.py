@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox, spec
-from grader.engine import grade
+from grader import sandbox
+from grader.core import spec
+from grader.core.engine import grade
+from grader.errors import SpecError
 from tests.conftest import ROOT, failing, run_cli
 
 CORPUS = ROOT / "tests" / "real_world"
@@ -167,7 +169,7 @@ def test_the_spec_says_what_it_allows(tmp_path):
     shutil.copytree(ROOT / "tests" / "toy_problem", folder)
     text = (folder / "spec.toml").read_text().replace('name = "toy"', 'name = "toy"\nmodules = ["scipy.linalg"]')
     (folder / "spec.toml").write_text(text)
-    with pytest.raises(spec.SpecError, match="not a top-level module name"):
+    with pytest.raises(SpecError, match="not a top-level module name"):
         spec.load(str(folder))
 
 

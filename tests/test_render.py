@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from grader import engine
-from grader.engine import grade
+from grader.core.answers import Cases
+from grader.core.engine import grade
 from tests.conftest import GRADER, ROOT, SOLUTIONS, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))
@@ -161,7 +161,7 @@ def test_failure_message_shows_the_case_and_its_hidden_units(no_mask):
 def test_context_lines_agree_with_the_generator(dis02):
     """At a kink the generator's label names the unit; the describe line must name the same one,
     and say which units are on, computed here from the inputs."""
-    plan_cases = engine.Cases(dis02, 182)
+    plan_cases = Cases(dis02, 182)
     for name in ("relu", "mlp"):
         for case in plan_cases(name):
             inputs = case.inputs

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from grader.engine import grade
+from grader.core.engine import grade
 from tests.conftest import AUTO_PARTS, CORRECT, MANUAL_PARTS, SOLUTIONS, failing
 
 sys.path.insert(0, str(SOLUTIONS))

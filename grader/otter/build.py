@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 
 from grader import packaging
-from grader.spec import Problem
+from grader.core.spec import Problem
+from grader.errors import OtterUnavailable
 
 TEST_FILE = '''"""Question {name}: part {part} of {problem} ({title}). grader's engine grades it in its sandbox."""
 from otter.test_files import test_case
@@ -41,10 +42,6 @@ except ImportError:
 grader = Notebook(tests_dir="tests")"""
 
 _CELL = re.compile(r"^# %% (?:part (?P<part>\S+)|(?P<other>\S+))\s*$", re.MULTILINE)
-
-
-class OtterUnavailable(Exception):
-    pass
 
 
 def template_cells(problem: Problem) -> dict[str, str]:

@@ -27,8 +27,8 @@ import re
 import sys
 from functools import lru_cache
 
-from grader.cases import DEFAULT_SEED
-from grader.spec import DEFAULT_PROBLEM
+from grader.core.cases import DEFAULT_SEED
+from grader.core.spec import DEFAULT_PROBLEM
 
 # set by plugin.py in Otter's grading process (the kernel inherits it): the plugin replaces these
 # questions' results with its own grading, so the kernel need not grade them too
@@ -64,7 +64,7 @@ def kernel_cells(env: dict) -> list[str]:
 
 
 def kernel_units(env: dict) -> list[dict]:
-    """The units grader.engine.grade_units runs: one per cell the kernel ran, named as Jupyter
+    """The units grader.core.engine.grade_units runs: one per cell the kernel ran, named as Jupyter
     numbers them ("cell [5]")."""
     from grader.notebook import strip_ipython
     cells = kernel_cells(env)
@@ -138,19 +138,20 @@ def ran_before_check(source: str, env: dict) -> str:
 def public_problem(name: str):
     """The problem as a student kit has it: its stored test vectors, or, where the reference is
     installed, the vectors a kit built now would hold."""
-    from grader import spec
+    from grader.core import spec
     problem = spec.load(name)
-    if problem.vectors is not None:
+    if problem.kit:
         return problem
-    from grader import kit, public
-    vectors = public.Vectors.model_validate(kit.make_vectors(problem, kit.load_config(problem.folder)))
-    return spec.Problem(problem.folder, problem.spec, [], {}, vectors)
+    from grader import kit
+    from grader.core.vectors import Vectors
+    vectors = Vectors.model_validate(kit.make_vectors(problem, kit.load_config(problem.folder)))
+    return spec.Problem(folder=problem.folder, spec=problem.spec, vectors=vectors)
 
 
 def graded(units: list[dict], problem: str, seed: int):
     """The score document of the public checks on these units (kept: a check of another part
     without new cells run reuses it)."""
-    from grader.engine import grade_units
+    from grader.core.engine import grade_units
     key = hashlib.sha256(json.dumps([units, problem, seed]).encode()).hexdigest()
     if key not in _graded:
         if len(_graded) >= 32:
@@ -160,7 +161,7 @@ def graded(units: list[dict], problem: str, seed: int):
 
 
 def _functions(texts) -> set[str]:
-    from grader import expr
+    from grader.core import expr
     return set().union(*(expr.functions(expr.parse(t)) for t in texts if t))
 
 

@@ -15,7 +15,7 @@ from otter.plugins import AbstractOtterPlugin
 from otter.test_files.abstract_test import TestCase, TestCaseResult
 from otter.test_files.exception_test import ExceptionTestFile
 
-from grader.cases import DEFAULT_SEED
+from grader.core.cases import DEFAULT_SEED
 from grader.otter import compat
 from grader.otter.checks import SCORED_BY_PLUGIN
 
@@ -27,9 +27,9 @@ class OtterIncompatible(RuntimeError):
 class GraderPlugin(AbstractOtterPlugin):
 
     def before_grading(self, config):
-        from grader import spec
-        from grader.engine import grade
-        from grader.gradescope import seed_for
+        from grader.core import spec
+        from grader.core.engine import grade
+        from grader.submitters import seed_for
         from grader.submission import Source
         differences = compat.changed()
         if differences:

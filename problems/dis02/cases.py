@@ -1,4 +1,4 @@
-"""Seeded inputs for Discussion 2 (see grader.cases for the generator protocol).
+"""Seeded inputs for Discussion 2 (see grader.core.cases for the generator protocol).
 
 Problem 1 and 2 cases cover hidden widths k = 1..7, x of both signs, y in {0, 1}; one family
 puts x just either side of every kink of networks of widths 1, 3, 5, 7 (z1_j = +-delta, delta
@@ -7,7 +7,7 @@ before some z1_i changes sign, so finite differences never straddle a kink.
 """
 import numpy as np
 
-from grader.cases import Case
+from grader.core.cases import Case
 
 MAX_WIDTH = 7
 MAX_ABS_Z2 = 6.0   # keeps sigmoid away from 0 and 1, where a naive log(1 - y_hat) loses all precision

@@ -1,4 +1,4 @@
-from grader.cases import Case
+from grader.core.cases import Case
 
 
 def line_cases(rng, family, index):

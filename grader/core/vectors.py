@@ -1,38 +1,37 @@
-"""Public mode: the checks a student kit runs, built from stored data instead of a reference.
+"""A student kit's test vectors: its source of cases and expected values, in place of a reference.
 
 A kit's problem folder holds spec.toml and `vectors.json` (written by grader.kit from the
 reference when the kit is built): a few fixed cases per case set, the expected outputs on them
-as JSON numbers, and the values a `contains` check looks for. From these the same check
-functions as the full grader are built (grader.checks), so comparisons and messages are the
-same; only the checks that need the reference itself (differences of its forward on new
-points, randomized cases) are left for the submission. A student's gradient against finite
-differences of their own forward, advisory in the full grader, counts here.
+as JSON numbers, the outputs of common mistakes whose hints give no answer away, and the values
+a `contains` check looks for. The plan (grader.core.plan) builds the same checks from these as
+from a reference, so comparisons and messages are the same; only the checks that need the
+reference itself (differences of its forward on new points, randomized cases) are left for the
+submission, and a student's gradient against finite differences of their own forward counts.
 """
 from __future__ import annotations
 
 import json
 import textwrap
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from grader import checks, expr, gradcheck
-from grader.cases import Case
-from grader.hints import Hints
+from grader.core.cases import Case
+from grader.core.strict import Strict
+from grader.errors import SpecError
+from grader.judge.hints import Hints
+
+if TYPE_CHECKING:   # types only: spec.py loads the vectors
+    from grader.core.spec import Contains, Output, Part, Problem, ProblemSpec
 
 VECTORS = "vectors.json"
 FORMAT = 1
-FD_CASES = 4                 # as the full grader: cases per finite-difference check
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Array(Strict):
-    """As grader.values.encode_input: shape and flat data."""
+    """As grader.judge.wire.encode_input: shape and flat data."""
     a: list[int]
     d: list[float]
 
@@ -95,13 +94,12 @@ def decode(value: Value):
     return float(value)
 
 
-def _stored(values: list[Value] | None) -> list[np.ndarray] | None:
+def _arrays(values: list[Value] | None) -> list[np.ndarray] | None:
     return None if values is None else [np.asarray(decode(v), dtype=np.float64) for v in values]
 
 
-def load_vectors(folder: Path, spec) -> Vectors:
+def load_vectors(folder: Path, spec: ProblemSpec) -> Vectors:
     """The folder's vectors, checked against its spec: every auto part, output and case there."""
-    from grader.spec import SpecError
     path = folder / VECTORS
     try:
         vectors = Vectors.model_validate_json(path.read_text())
@@ -129,62 +127,49 @@ def _cases(vectors: Vectors) -> dict[str, Case]:
             for key, c in vectors.cases.items()}
 
 
-def _fd_safe(cases: list[Case], wrt: str) -> list[Case]:
-    return gradcheck.safe_cases(list({c.key: c for c in cases}.values()), wrt, FD_CASES)
+class StoredVectors:
+    """The plan's source of cases and expected values in a student kit (grader.core.plan says
+    what a source gives): public checks only, on the stored cases."""
+    kit = True
 
+    def __init__(self, problem: Problem):
+        self.vectors = problem.vectors
+        self.stored = _cases(self.vectors)
 
-def _output_checks(problem, output, stored: OutputVectors, cases: dict[str, Case],
-                   about: dict[str, str]) -> list[checks.Check]:
-    tree, text = expr.parse(output.student), output.student
-    tol = output.tolerance or problem.spec.tolerance
-    found = []
-    families: dict[str, list[Expected]] = {}
-    for entry in stored.values:
-        families.setdefault(cases[entry.case].family, []).append(entry)
-    for family, entries in families.items():
-        members = [cases[e.case] for e in entries]
-        expected = [[np.asarray(decode(v), dtype=np.float64) for v in e.expected] for e in entries]
-        count = len({c.group for c in members}) if output.up_to_constant else len(members)
-        name = f"{expr.show(tree)} matches the reference on {count} fixed {about.get(family, family + ' cases')}"
-        make = checks.differences_match if output.up_to_constant else checks.values_match
+    def _entries(self, part: Part, output: Output) -> dict[str, Expected]:
+        kept = next(k for o, k in zip(part.outputs, self.vectors.parts[part.id].outputs) if o is output)
+        return {e.case: e for e in kept.values}
+
+    def about(self, part: Part) -> dict[str, str]:
+        return self.vectors.about.get(part.cases, {})
+
+    def cases(self, part: Part, output: Output) -> list[Case]:
+        return [self.stored[key] for key in self._entries(part, output)]
+
+    def expected(self, part: Part, output: Output, tree: list, cases: list[Case]) -> list[list[np.ndarray]]:
+        entries = self._entries(part, output)
+        return [_arrays(entries[c.key].expected) for c in cases]
+
+    def hints(self, part: Part, output: Output, cases: list[Case], expected: list, tol,
+              up_to_constant: bool = False) -> Hints | None:
+        entries = [self._entries(part, output)[c.key] for c in cases]
         messages = dict.fromkeys(m for e in entries for m in e.hints)
-        told = Hints.known([(m, [_stored(e.hints.get(m)) for e in entries]) for m in messages],
-                           members, expected, tol, output.up_to_constant) if messages else None
-        found.append(make(name, tree, members, expected, tol, family, output.points, False, told))
-    mine = [cases[e.case] for e in stored.values]
-    if output.gradient:
-        g = output.gradient
-        safe = _fd_safe(mine, g.wrt)
-        found.append(checks.gradient_vs_own(
-            f"{expr.show(tree)} agrees with finite differences of your own {expr.show(expr.parse(g.of))} "
-            f"({len(safe)} fixed cases)", tree, expr.parse(g.of), g.wrt, safe, g.own_points or g.ref_points, False))
-    if output.stationary:
-        s = output.stationary
-        some = list({c.key: c for c in mine}.values())[:FD_CASES]
-        shapes = {e.case: np.shape(decode(e.expected[0])) for e in stored.values}
-        found.append(checks.stationary_point(
-            f"{text} is a stationary point of your own {s.of} ({len(some)} fixed cases)",
-            tree, expr.parse(s.of), s.wrt, some, s.points or 1.0, False, [shapes[c.key] for c in some]))
-    return found
+        return Hints.known([(m, [_arrays(e.hints.get(m)) for e in entries]) for m in messages],
+                           cases, expected, tol, up_to_constant) if messages else None
 
+    def reference_differences(self, of_tree: list, wrt: str, cases: list[Case]) -> None:
+        return None    # no reference here: the kit's gradients are checked against the student's own
 
-def plan(problem) -> tuple[dict[str, list[checks.Check]], str]:
-    """(part id -> checks, the case table the child holds), as engine.Plan makes them."""
-    vectors = problem.vectors
-    cases = _cases(vectors)
-    made = {}
-    for part in problem.spec.parts:
-        stored = vectors.parts[part.id]
-        about = vectors.about.get(part.cases, {})
-        found = [c for output, kept in zip(part.outputs, stored.outputs)
-                 for c in _output_checks(problem, output, kept, cases, about)]
-        for item, kept in zip(part.contains, stored.contains):
-            chosen = [(cases[e.case], [np.asarray(decode(n), dtype=np.float64) for n in e.needles])
-                      for e in kept.values]
-            found.append(checks.holds(f"{item.student} holds {item.label} ({len(chosen)} fixed cases)",
-                                      expr.parse(item.student), item.label, chosen, item.points, False))
-        made[part.id] = found
-    return made, json.dumps({key: case.encoded() for key, case in cases.items()})
+    def shapes(self, part: Part, output: Output, tree: list, cases: list[Case]) -> list[tuple]:
+        entries = self._entries(part, output)
+        return [np.shape(decode(entries[c.key].expected[0])) for c in cases]
+
+    def needles(self, part: Part, item: Contains, count: int) -> list[tuple[Case, list[np.ndarray]]]:
+        kept = next(k for c, k in zip(part.contains, self.vectors.parts[part.id].contains) if c is item)
+        return [(self.stored[e.case], _arrays(e.needles)) for e in kept.values]
+
+    def case_table(self) -> str:
+        return json.dumps({key: case.encoded() for key, case in self.stored.items()})
 
 
 def summary(problem) -> str:

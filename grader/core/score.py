@@ -1,10 +1,35 @@
-"""The score document (CONTRACT.md section 3), as pydantic models."""
+"""The score document, as pydantic models: what `grader check --json` prints and a batch writes,
+one per submission.
+
+Each check carries `kind`, why it failed, for machines (the gradebook, `grader summary`, the HTML
+report and a part's status read it, never the message's words):
+  passed        it passed
+  raised        the student's code raised an exception
+  missing       a function, key or index the check calls is not defined
+  too_big       the code returned more than the sandbox carries (an array of over a million
+                numbers, or a reply of over 16 MiB)
+  malformed     the reply was not one the child writes (forged or garbled by the student's code)
+  wrong_shape   a value of the wrong shape (or a scalar where an array was expected, or more)
+  wrong_value   values of the right shape that are wrong (or a point that is not stationary, a
+                cache that does not hold what is needed)
+  not_a_number  NaN or inf where a finite number was expected, or not a number at all (None, a
+                string, a dict)
+  timeout       the check, or loading the submission, ran past its time budget
+  crashed       the process running the student's code died (os._exit, a signal, the memory limit)
+  not_run       not run: the part's or the submission's time budget was used up before it
+  internal      the grader itself failed (it ran out of memory judging a reply, or its sandboxed
+                worker could not start or was lost)
+  unreadable    the submission could not be read at all (not a regular file, not UTF-8, no file)
+A part whose scored failures are all raised, missing, too_big, malformed, timeout, crashed,
+not_run, internal or unreadable (the code gave no answer to judge) has status "error".
+"""
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_serializer
 
+from grader.judge.verdict import Kind
 from grader.text import line, visible
 
 # Text a submission can influence (names, messages, prints) is stored as grader.text shows it:
@@ -26,6 +51,7 @@ class CheckResult(BaseModel):
     name: Line
     passed: bool
     message: Text = ""
+    kind: Kind | None = None      # why, for machines (see above); None: a document from before kinds
     points: float = 1.0           # weight within its part; 0 = advisory, shown but not scored
     hidden: bool = True           # details hidden from students where the platform can hide them
     notes: list[Text] = Field(default_factory=list)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import compare as cmp
-from grader.values import dtype_of
+from grader.judge import compare as cmp
+from grader.judge.values import dtype_of
 
 DIGITS = {"float16": 3, "float32": 7}    # significant decimal digits each keeps, about
 BAND = 1e-3     # agreement "to float32 precision": |got - expected| <= BAND * scale
@@ -68,7 +68,7 @@ def close32(expected: np.ndarray, got: np.ndarray) -> bool:
 
 
 def close32_differences(right: np.ndarray, mine: np.ndarray) -> bool:
-    """As close32, for values compared up to an additive constant (grader.hints.compare_differences)."""
+    """As close32, for values compared up to an additive constant (grader.judge.hints.compare_differences)."""
     scale = np.max(np.abs(right)) + np.max(np.abs(right - right[0])) + FLOOR
     with np.errstate(invalid="ignore", over="ignore"):
         return bool(np.all(np.abs((mine[1:] - mine[0]) - (right[1:] - right[0])) <= BAND * scale))

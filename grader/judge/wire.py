@@ -1,10 +1,12 @@
-"""Raw student outputs (plain JSON from the child) into float64 arrays the judge made itself.
+"""The wire format as the judge reads and writes it: frames from the child parsed with bounded
+work, each result checked field by field (the child's own encoding: grader/child.py), and inputs
+encoded for the child. The sandbox's protocol will take this over (issue 12); until then, nothing
+else in grader parses a frame.
 
 Nothing here trusts the child: a frame is any bytes the student's code chose to write (the pipe
 and the nonce can both be found from inside the child), so it is parsed with bounded work and
 checked field by field before anything else reads it. A malformed frame raises Malformed, which
-fails the call that sent it; a well-formed one can fail a check but never make the judge compare
-an object by the student's own methods, or work in proportion to what the student sent.
+fails the call that sent it.
 """
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ import math
 
 import numpy as np
 
-from grader import compare as cmp
 from grader.child import MAX_DEPTH, MAX_ELEMENTS, MAX_LEAVES
 
 MAX_FRAME_BYTES = 16 << 20     # a longer frame is refused by its length header, unread
@@ -29,10 +30,6 @@ MAX_INT_DIGITS = 19            # shapes are the only integers the child sends
 MAX_RESULT_TEXT = 500          # characters kept of a message from the child
 
 NUMBER_TYPES = {int, float}
-
-
-class NotNumeric(Exception):
-    """The output is not the number or array asked for; the message says what it was."""
 
 
 class Malformed(ValueError):
@@ -189,115 +186,3 @@ def encode_input(value) -> float | dict:
 
 def encode_inputs(inputs: dict) -> dict:
     return {name: encode_input(v) for name, v in inputs.items()}
-
-
-# ---- results: checked dicts -> arrays -----------------------------------------------------------
-
-def _is_number(v) -> bool:
-    return type(v) in NUMBER_TYPES
-
-
-def _array(shape, data) -> np.ndarray:
-    if not (isinstance(shape, list) and len(shape) <= MAX_DIMS
-            and all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape)):
-        raise NotNumeric("a malformed array")
-    if not isinstance(data, list) or len(data) != math.prod(shape) or len(data) > MAX_ELEMENTS \
-            or not set(map(type, data)) <= NUMBER_TYPES:     # no bools, strings or lists
-        raise NotNumeric("a malformed array")
-    return np.array(data, dtype=np.float64).reshape(shape)
-
-
-def declared_shape(raw) -> tuple | None:
-    """The shape an array result says it has (checked by clean_result), before any array is made."""
-    if type(raw) is dict and raw.get("t") == "arr" and type(raw.get("shape")) is list:
-        return tuple(raw["shape"])
-    return None
-
-
-def oversized(raw, expected_shape: tuple) -> str | None:
-    """A refusal naming both shapes, for an array result too big to be the expected shape or to
-    be shown beside it (compare.compare shows at most 10 times the expected size): so judging
-    a result costs at most a multiple of what the reference returns, whatever the student sent."""
-    shape = declared_shape(raw)
-    if shape is None or not all(type(n) is int for n in shape):
-        return None
-    size = math.prod(shape)
-    if size <= max(10 * math.prod(expected_shape), 40):
-        return None
-    return f"wrong shape: expected {cmp._what(tuple(expected_shape))}, got shape {shape} ({size} numbers)"
-
-
-def failure_text(raw: dict) -> str | None:
-    """For a raw result that is an error (raised, missing, too big), the sentence for it."""
-    if not isinstance(raw, dict):
-        return "an unreadable result"
-    kind = raw.get("t")
-    if kind == "raised":
-        where = f" at {raw.get('where')}" if raw.get("where") else ""
-        text = f"raised {str(raw.get('type'))[:80]}{where}: {str(raw.get('msg'))[:300]}"
-        if "only 0-dimensional arrays can be converted" in str(raw.get("msg")) or \
-                "only length-1 arrays" in str(raw.get("msg")):
-            text += (" (NumPy 2 no longer converts an array of shape (1, 1) with float(); "
-                     "use .item() or index it)")
-        return text
-    if kind in ("missing", "toobig"):
-        return str(raw.get("msg"))[:400]
-    return None
-
-
-def describe(raw: dict) -> str:
-    kind = raw.get("t") if isinstance(raw, dict) else None
-    if kind == "none":
-        return "None"
-    if kind in ("dict", "seq", "other"):
-        return f"a {str(raw.get('type'))[:60]}"
-    return "something else"
-
-
-def as_array(raw: dict, expected_shape: tuple | None = None) -> np.ndarray:
-    """A float64 array (0-d for a number) from a raw result, or NotNumeric. With the expected
-    shape, an array far bigger than it is refused before it is made (see oversized)."""
-    error = failure_text(raw)
-    if error:
-        raise NotNumeric(error)
-    if expected_shape is not None and (refusal := oversized(raw, expected_shape)):
-        raise NotNumeric(refusal)
-    kind = raw.get("t")
-    if kind == "num" and _is_number(raw.get("v")):
-        return np.array(float(raw["v"]))
-    if kind == "arr":
-        return _array(raw.get("shape"), raw.get("d"))
-    raise NotNumeric(f"returned {describe(raw)}, not a number or an array of numbers")
-
-
-# The dtype names a reply may carry ("dt" of an array, "type" of a number); any other name is
-# ignored, so a forged reply can at most change the words of its own message.
-DTYPES = frozenset({"float16", "float32", "float64", "longdouble", "float128", "float", "int",
-                    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
-
-
-def dtype_of(raw) -> str | None:
-    """The dtype the student's value had before the child made it float64, if it says a known one."""
-    if not isinstance(raw, dict):
-        return None
-    name = raw.get("dt") if raw.get("t") == "arr" else raw.get("type") if raw.get("t") == "num" else None
-    return name if type(name) is str and name in DTYPES else None
-
-
-def leaves(raw: dict, sizes: set[int]) -> list[tuple[str, tuple, np.ndarray | None]]:
-    """The (path, shape, array) of each leaf of a leaves result; the array only for a leaf whose
-    size is one of `sizes` (what is looked for), so the judge never converts the rest."""
-    error = failure_text(raw)
-    if error:
-        raise NotNumeric(error)
-    if raw.get("t") != "leaves" or not isinstance(raw.get("items"), list):
-        raise NotNumeric("an unreadable result")
-    found = []
-    for item in raw["items"][:MAX_LEAVES]:
-        shape = item.get("shape") if isinstance(item, dict) else None
-        if not (isinstance(shape, list) and all(type(n) is int for n in shape)):
-            continue
-        wanted = math.prod(shape) in sizes
-        found.append((str(item.get("path"))[:200], tuple(shape),
-                      _array(shape, item.get("d")) if wanted else None))
-    return found

@@ -11,14 +11,16 @@ them: once per seed at most, and never for a submission that passes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
-from grader import compare as cmp
-from grader import precision
-from grader.cases import Case
 from grader.child import evaluate
+from grader.judge import compare as cmp
+from grader.judge import precision
+
+if TYPE_CHECKING:
+    from grader.core.cases import Case
 
 
 @dataclass
@@ -135,7 +137,7 @@ class Hints:
         """The first mistake the student's values (a float64 array per case, None where there was
         none) match on every unit, that differs from the right answers on a unit the student
         failed. `failed`: indices of failed cases. float32: the values are float32's, so they
-        need match a mistake only to float32's precision (grader.precision.close32)."""
+        need match a mistake only to float32's precision (grader.judge.precision.close32)."""
         failed = set(failed)
         failed_units = [k for k, unit in enumerate(self.units) if failed.intersection(unit)]
         for mistake in self.mistakes():

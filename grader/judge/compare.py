@@ -19,6 +19,7 @@ class Comparison:
     message: str = ""      # why it failed
     note: str = ""         # something accepted, worth telling (a squeezed shape)
     brief: str = ""        # why it failed, in one line (per-case listings)
+    kind: str = "passed"   # why, for machines: wrong_shape, wrong_value or not_a_number
 
 
 def show(array: np.ndarray, label: str = "") -> str:
@@ -115,6 +116,7 @@ def allclose(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float,
     bad &= ~(both_nan | same_inf)
     if not bad.any():
         return Comparison(True)
+    kind = "not_a_number" if np.any(bad & ~np.isfinite(got) & np.isfinite(expected)) else "wrong_value"
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.where(bad, error / np.abs(expected), 0.0)   # inf where expected is 0
         absolute = np.where(bad, error, 0.0)
@@ -134,7 +136,7 @@ def allclose(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float,
         brief = f"expected {expected.item() + 0.0:.6g}, got {got.item() + 0.0:.6g}"
     else:
         brief = f"{int(bad.sum())} of {bad.size} entries off, max absolute difference {largest}"
-    return Comparison(False, "\n".join(lines), brief=brief)
+    return Comparison(False, "\n".join(lines), brief=brief, kind=kind)
 
 
 def matches(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float) -> bool:
@@ -163,7 +165,7 @@ def compare(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float,
     if fitted is None:
         shown = (f"{show(expected, f'{expected_label}:'.ljust(width))}\n"
                  f"{show(got if got.size <= 10 * max(expected.size, 1) else got.ravel()[:40], 'got:'.ljust(width))}")
-        return Comparison(False, f"{error}\n{shown}", brief=error)
+        return Comparison(False, f"{error}\n{shown}", brief=error, kind="wrong_shape")
     result = allclose(expected, fitted, rtol, atol, scale)
     result.note = note
     if not result.passed:

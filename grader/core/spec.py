@@ -3,7 +3,8 @@
 A problem folder holds `spec.toml` (the parts, their points and checks), `reference.py` (the
 answers, trusted, run only in the judge), `cases.py` (seeded input generators) and, optionally,
 `mistakes.py` (common wrong answers the hints name; trusted, judge only, like the reference). A
-student kit's folder holds `vectors.json` in place of reference.py and cases.py (grader.public).
+student kit's folder holds `vectors.json` in place of reference.py and cases.py (grader.core.vectors).
+Which of the two a folder is, is decided here, once, when it is loaded (Problem.kit).
 The engine knows nothing of any particular worksheet; everything specific lives in the folder.
 """
 from __future__ import annotations
@@ -18,20 +19,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from grader import expr
+from grader.core import expr
+from grader.core.strict import Strict
+from grader.core.vectors import VECTORS, Vectors, load_vectors
+from grader.errors import SpecError
 
-PROBLEMS_ROOT = Path(__file__).resolve().parent.parent / "problems"
+PROBLEMS_ROOT = Path(__file__).resolve().parents[2] / "problems"
 DEFAULT_PROBLEM = "dis02"
-
-
-class SpecError(Exception):
-    """A problem folder that cannot be loaded; the message says which file and why."""
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Tolerance(Strict):
@@ -59,7 +55,8 @@ class Output(Strict):
     """One value a part grades: a student expression compared with the reference's."""
     label: str
     student: str
-    returns: str = ""
+    returns: str = ""              # what the value is, in words ("a scalar", "the shape of W2"),
+                                   # for people reading the spec; grading takes shapes from the answers
     tolerance: Tolerance | None = None
     up_to_constant: bool = False   # compare differences within a case group only
     gradient: Gradient | None = None
@@ -199,25 +196,34 @@ class ProblemSpec(Strict):
 
 
 class Problem:
-    """A loaded problem folder: the spec, the reference namespaces and the case generators."""
+    """A loaded problem folder: the spec, and the reference namespaces and case generators, or a
+    student kit's stored test vectors (or, for plots only, neither)."""
 
-    def __init__(self, folder: Path, spec: ProblemSpec, references: list[dict[str, Callable]],
-                 generators: dict[str, Callable], vectors=None,
+    def __init__(self, *, folder: Path, spec: ProblemSpec, references: list[dict[str, Callable]] = (),
+                 generators: dict[str, Callable] | None = None, vectors: Vectors | None = None,
                  describers: dict[str, Callable] | None = None,
                  mistakes: list[dict[str, Callable]] | None = None):
         self.folder = folder
         self.spec = spec
-        self.references = references      # all equally right; the first is the primary
-        self.generators = generators
-        self.vectors = vectors            # a student kit's stored test vectors (grader.public)
+        self.references = list(references)   # all equally right; the first is the primary
+        self.generators = generators or {}
+        self.vectors = vectors            # a student kit's stored test vectors (grader.core.vectors)
         self.describers = describers or {}   # case set -> fn(inputs) -> str
         # where hints are evaluated: each reference namespace with its mistakes.py functions
         mistakes = mistakes or [{}]
         self.hint_namespaces = [{**ref, **mistakes[i % len(mistakes)]} for i, ref in enumerate(references)]
 
+    @property
+    def kit(self) -> bool:
+        """A student kit's problem: public checks on stored test vectors, no reference."""
+        return self.vectors is not None
 
-def _import_file(path: Path, name: str) -> ModuleType:
-    module_spec = importlib.util.spec_from_file_location(name, path)
+
+def problem_module(folder: Path, stem: str) -> ModuleType:
+    """A problem folder's own module (cases, reference, mistakes, plots): its author's code,
+    trusted, run here in the judge, under a module name of its own per folder."""
+    name = f"_grader_problem_{folder.name}_{stem}"
+    module_spec = importlib.util.spec_from_file_location(name, folder / f"{stem}.py")
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
     module_spec.loader.exec_module(module)
@@ -233,7 +239,9 @@ def resolve(name_or_path: str) -> Path:
     raise SpecError(f"no problem set named {name_or_path!r} (looked in {PROBLEMS_ROOT}, and as a folder)")
 
 
-def load(name_or_path: str = DEFAULT_PROBLEM, *, with_reference: bool = True) -> Problem:
+def load(name_or_path: str = DEFAULT_PROBLEM, *, grading: bool = True) -> Problem:
+    """The problem in a folder: with its reference.py, else (a student kit) its vectors.json.
+    grading=False (plots only): a folder with neither loads too, without answers."""
     folder = resolve(name_or_path)
     try:
         raw = tomllib.loads((folder / "spec.toml").read_text())
@@ -243,11 +251,12 @@ def load(name_or_path: str = DEFAULT_PROBLEM, *, with_reference: bool = True) ->
     except (tomllib.TOMLDecodeError, ValidationError, expr.ExprError) as err:
         raise SpecError(f"{folder / 'spec.toml'} is not a valid spec: {err}") from None
     if not (folder / "reference.py").exists():
-        from grader import public   # a student kit: public checks from stored test vectors
-        if (folder / public.VECTORS).exists():
-            return Problem(folder, spec, [], {}, public.load_vectors(folder, spec))
-    tag = f"_grader_problem_{folder.name}"
-    cases_module = _import_file(folder / "cases.py", f"{tag}_cases")
+        if (folder / VECTORS).exists():   # a student kit: public checks on stored test vectors
+            return Problem(folder=folder, spec=spec, vectors=load_vectors(folder, spec))
+        if grading:
+            raise SpecError(f"{folder} has neither reference.py nor {VECTORS}: nothing to grade against")
+        return Problem(folder=folder, spec=spec)
+    cases_module = problem_module(folder, "cases")
     generators, describers = {}, {}
     for key, case_set in spec.case_sets.items():
         for name, found in ((case_set.function, generators), (case_set.describe, describers)):
@@ -256,19 +265,16 @@ def load(name_or_path: str = DEFAULT_PROBLEM, *, with_reference: bool = True) ->
                 raise SpecError(f"{folder / 'cases.py'} has no function {name!r} (case set {key!r})")
             if fn:
                 found[key] = fn
-    references: list[dict[str, Callable]] = []
-    mistakes: list[dict[str, Callable]] = []
-    if with_reference:
-        references = list(_import_file(folder / "reference.py", f"{tag}_reference").REFERENCES)
-        mistakes = _mistakes(folder, tag, spec, references)
-    return Problem(folder, spec, references, generators, describers=describers, mistakes=mistakes)
+    references = list(problem_module(folder, "reference").REFERENCES)
+    return Problem(folder=folder, spec=spec, references=references, generators=generators,
+                   describers=describers, mistakes=_mistakes(folder, spec, references))
 
 
-def _mistakes(folder: Path, tag: str, spec: ProblemSpec, references: list[dict]) -> list[dict]:
+def _mistakes(folder: Path, spec: ProblemSpec, references: list[dict]) -> list[dict]:
     """mistakes.py's MISTAKES: a list of dicts of functions, one per reference (or one for all),
     checked against the names the hints call."""
     path = folder / "mistakes.py"
-    mistakes = list(_import_file(path, f"{tag}_mistakes").MISTAKES) if path.exists() else []
+    mistakes = list(problem_module(folder, "mistakes").MISTAKES) if path.exists() else []
     if mistakes and len(mistakes) not in (1, len(references)):
         raise SpecError(f"{path}: MISTAKES has {len(mistakes)} entries; REFERENCES has {len(references)}")
     known = set(references[0]) | set(mistakes[0] if mistakes else {})

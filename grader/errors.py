@@ -1,0 +1,50 @@
+"""grader's own errors that end a command, each with the exit status it ends with. The CLI turns
+them into messages in one place (grader.cli.Command): never a traceback.
+
+What a submission does wrong is not an error here: it is graded, and its checks say why they
+failed (grader.core.score's kinds). Errors that stay inside one layer (a child that could not
+answer, a result that is not a number) live beside the code that raises and catches them.
+"""
+from __future__ import annotations
+
+
+class GraderError(Exception):
+    """The message is for the person who ran the command."""
+    exit_status = 1
+
+
+class UsageError(GraderError):
+    """The command was used wrongly: a missing file, a bad option or value (exit status 2)."""
+    exit_status = 2
+
+
+class SpecError(UsageError):
+    """A problem folder that cannot be loaded; the message says which file and why."""
+
+
+class IsolationUnavailable(UsageError):
+    """The isolation asked for cannot run on this machine."""
+
+
+class PlotError(UsageError):
+    """`grader plot` cannot run as asked (no such plot set, a bad unit, no matplotlib)."""
+
+
+class ReportError(UsageError):
+    """A results file with nothing to report on, or something that is not a score document."""
+
+
+class KitError(GraderError):
+    """A student kit that cannot be built (or would give the reference away)."""
+
+
+class PackagingError(GraderError):
+    """A wheel that pip could not build."""
+
+
+class OtterUnavailable(GraderError):
+    """An Otter-Grader assignment that cannot be built (no otter-grader, or `otter generate` failed)."""
+
+
+class Misconfigured(GraderError):
+    """The Gradescope autograder's own files are wrong (its config, problem or isolation)."""

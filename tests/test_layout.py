@@ -1,0 +1,184 @@
+"""Which part of grader may import which: the import graph of grader/, read with `ast` (imports
+at module level and inside functions alike; an import under `if TYPE_CHECKING:` is a type only
+and never runs, so it is left out), held to a table of allowed directions:
+- no import cycle between units (a package, or a module of its own);
+- the core flow (grader/core) imports no command line (click), no platform, and of the sandbox
+  only what it exports (SANDBOX_API);
+- the judge (grader/judge) imports nothing of the core flow, the sandbox, click or platforms;
+- the child's side (child.py and standins.py, run inside the sandbox) imports nothing of ours
+  but each other, and nothing beyond the standard library and NumPy.
+The checks are functions of a source tree, so a planted violation can be shown to fail them.
+"""
+from __future__ import annotations
+
+import ast
+import shutil
+import sys
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+# Modules that make one unit: a package (name.*), or modules the issue-12 layout makes one
+# package. Any other module of grader/ is a unit of its own.
+UNITS = {
+    "core": {"grader.core.*"},
+    "judge": {"grader.judge.*"},
+    "child": {"grader.child", "grader.standins", "grader.confine"},   # confine: how a child walls itself off
+    "sandbox": {"grader.runner", "grader.sandbox", "grader.forkserver", "grader.cgroup", "grader.uids"},
+    "plotting": {"grader.plotting", "grader.drawing"},
+    "platforms": {"grader.otter.*", "grader.kit", "grader.gradescope", "grader.gradescope_build",
+                  "grader.packaging"},
+}
+# What the sandbox exports to the core flow. Once grader/sandbox/ is a package: {"grader.sandbox"}.
+SANDBOX_API = {"grader.runner", "grader.sandbox"}
+# The units each restricted unit may import (its own included); others may import any unit, as
+# long as there is no cycle.
+ALLOWED = {
+    # child: the evaluator the reference shares with the child, and the bounds the child keeps
+    "judge": {"judge", "child"},
+    # submission: the file as units of code (with notebook, ipython_syntax); text: the sanitiser
+    "core": {"core", "judge", "child", "grader", "errors", "text", "submission", "sandbox"},
+    "child": {"child"},
+}
+THIRD_PARTY = {   # beyond the standard library: None = anything
+    "child": {"numpy"},
+    "core": {"numpy", "pydantic", "tomli"},
+    "judge": {"numpy"},
+}
+
+
+def module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def unit_of(module: str) -> str:
+    for unit, members in UNITS.items():
+        for member in members:
+            if module == member or (member.endswith(".*") and
+                                    (module + ".").startswith(member[:-1])):   # the package and below
+                return unit
+    return module.partition(".")[2] or "grader"   # grader.cli -> cli; grader itself -> grader
+
+
+def _type_only(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(tree: ast.AST):
+    """Every Import and ImportFrom that can run: the body of `if TYPE_CHECKING:` left out."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        children = list(ast.iter_child_nodes(node))
+        if _type_only(node):
+            children = node.orelse
+        todo.extend(children)
+
+
+def import_graph(root: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(module -> modules of ours it imports, module -> top-level names of others it imports)."""
+    files = {module_name(root, p): p for p in (root / "grader").rglob("*.py")}
+    ours: dict[str, set[str]] = {m: set() for m in files}
+    others: dict[str, set[str]] = {m: set() for m in files}
+    for module, path in files.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for node in _imports(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                base = node.module or ""
+                if node.level:   # relative: from the package, up level - 1
+                    base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in files else base
+                           for alias in node.names]
+            for target in targets:
+                if target.split(".")[0] != "grader":
+                    others[module].add(target.split(".")[0])
+                    continue
+                while target not in files:          # grader.core.spec.Problem -> grader.core.spec
+                    target = target.rpartition(".")[0]
+                if target != module:
+                    ours[module].add(target)
+    return ours, others
+
+
+def violations(root: Path) -> list[str]:
+    ours, others = import_graph(root)
+    found = []
+    units: dict[str, set[str]] = {}
+    for module, targets in sorted(ours.items()):
+        unit = unit_of(module)
+        units.setdefault(unit, set())
+        for target in sorted(targets):
+            to = unit_of(target)
+            if to != unit:
+                units[unit].add(to)
+            if unit in ALLOWED and to not in ALLOWED[unit]:
+                found.append(f"{module} imports {target}: {unit} may import only {sorted(ALLOWED[unit])}")
+            if unit == "core" and to == "sandbox" and target not in SANDBOX_API:
+                found.append(f"{module} imports {target}: the core uses only what the sandbox exports "
+                             f"({sorted(SANDBOX_API)})")
+        if unit in THIRD_PARTY:
+            for name in sorted(others[module] - set(sys.stdlib_module_names) - THIRD_PARTY[unit]):
+                found.append(f"{module} imports {name}: {unit} may import only the standard library "
+                             f"and {sorted(THIRD_PARTY[unit])}")
+    try:
+        TopologicalSorter(units).prepare()   # raises on a cycle
+    except CycleError as err:
+        found.append(f"units import each other in a cycle: {' -> '.join(err.args[1])}")
+    return found
+
+
+def test_grader_keeps_its_import_directions():
+    assert violations(ROOT) == []
+
+
+def test_the_graph_is_read_as_written():
+    """The reading itself: imports at module level and in functions, by every form, are seen."""
+    ours, others = import_graph(ROOT)
+    assert "grader.core.plan" in ours["grader.core.engine"]             # from grader.core.plan import ...
+    assert "grader.judge.compare" in ours["grader.judge.checks"]        # from grader.judge import compare as cmp
+    assert "grader.standins" in ours["grader.child"]                    # inside a function
+    assert "grader.core.cases" not in ours["grader.judge.verdict"]      # under TYPE_CHECKING only
+    assert "grader" in ours["grader.packaging"]                         # import grader
+    assert "click" in others["grader.cli"] and "numpy" in others["grader.child"]
+    assert unit_of("grader.core.spec") == "core" and unit_of("grader.core") == "core"
+    assert unit_of("grader.otter") == unit_of("grader.otter.plugin") == unit_of("grader.kit") == "platforms"
+    assert unit_of("grader.cli") == "cli" and unit_of("grader") == "grader" and unit_of("grader.coreish") == "coreish"
+
+
+PLANTS = [   # (file, code added to it, words of the violation it must cause)
+    ("grader/judge/compare.py", "\ndef _f():\n    import click\n", "grader.judge.compare imports click"),
+    ("grader/judge/hints.py", "\nfrom grader.core import engine\n", "grader.judge.hints imports grader.core.engine"),
+    ("grader/judge/values.py", "\nfrom grader import runner\n", "grader.judge.values imports grader.runner"),
+    ("grader/core/score.py", "\ndef _f():\n    from grader.otter import build\n", "grader.core.score imports grader.otter.build"),
+    ("grader/core/plan.py", "\nfrom grader import kit\n", "grader.core.plan imports grader.kit"),
+    ("grader/core/engine.py", "\nfrom grader.cgroup import Cgroup\n", "what the sandbox exports"),
+    ("grader/core/cases.py", "\nimport click\n", "grader.core.cases imports click"),
+    ("grader/child.py", "\ndef _f():\n    from grader import text\n", "grader.child imports grader.text"),
+    ("grader/standins.py", "\nimport scipy\n", "grader.standins imports scipy"),
+    ("grader/render.py", "\ndef _f():\n    from grader import cli\n", "cycle"),
+]
+
+
+def test_a_planted_violation_fails(tmp_path):
+    shutil.copytree(ROOT / "grader", tmp_path / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    assert violations(tmp_path) == []
+    for path, code, words in PLANTS:
+        target = tmp_path / path
+        original = target.read_text()
+        target.write_text(original + code)
+        try:
+            found = violations(tmp_path)
+            assert any(words in v for v in found), (path, found)
+        finally:
+            target.write_text(original)
+    typed = tmp_path / "grader/judge/hints.py"   # a type-only import is no violation
+    typed.write_text(typed.read_text() + "\nif TYPE_CHECKING:\n    from grader.core.engine import Plan\n")
+    assert violations(tmp_path) == []
