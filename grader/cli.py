@@ -12,7 +12,7 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import click
 
-from grader import sandbox, text
+from grader import DISTRIBUTION, sandbox, text
 from grader import spec as specs
 from grader.cases import DEFAULT_SEED
 from grader.engine import grade
@@ -47,7 +47,7 @@ def load_problem(name: str) -> specs.Problem:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="grader")
+@click.version_option(package_name=DISTRIBUTION)
 def cli() -> None:
     """Grade numeric deep-learning homework in a sandbox."""
 
@@ -203,7 +203,7 @@ def summary(results: Path, plot_path: Path | None, top: int) -> None:
         try:
             gradebook.plot(stats, plot_path)
         except ImportError:
-            raise click.UsageError("--plot needs matplotlib: pip install 'grader[plot]'") from None
+            raise click.UsageError("--plot needs matplotlib: pip install 'sandgrade[plot]'") from None
         click.echo(f"wrote {plot_path}", err=True)
 
 
@@ -228,7 +228,7 @@ def report_command(results: Path, html_path: Path, top: int) -> None:
     except OSError as err:
         raise click.ClickException(f"cannot write {html_path}: {err.strerror}") from None
     if not plotted:
-        click.echo("note: no plots, as matplotlib is not installed (pip install 'grader[plot]'); "
+        click.echo("note: no plots, as matplotlib is not installed (pip install 'sandgrade[plot]'); "
                    "the report shows tables instead", err=True)
     click.echo(f"wrote {html_path}", err=True)
 
@@ -298,7 +298,7 @@ def gradescope_run(root: Path, isolation: str) -> None:
 
 @cli.group()
 def otter() -> None:
-    """An Otter-Grader assignment scored by grader (needs pip install 'grader[otter]')."""
+    """An Otter-Grader assignment scored by grader (needs pip install 'sandgrade[otter]')."""
 
 
 @otter.command("build")

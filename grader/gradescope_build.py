@@ -28,7 +28,7 @@ if [ "${{GRADER_SKIP_APT:-0}}" != 1 ] && command -v apt-get >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap || echo "no bubblewrap here"
 fi
 python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check "$here"/grader-*.whl
+"$venv/bin/pip" install --quiet --disable-pip-version-check "$here"/sandgrade-*.whl
 "$venv/bin/grader" --version
 """
 

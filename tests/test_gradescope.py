@@ -171,7 +171,7 @@ def test_the_zip_installs_with_its_setup_sh_and_grades_like_check(tmp_path):
         os.chmod(tmp_path / "source" / name, mode)
     assert {"setup.sh", "run_autograder", "grader_gradescope.json"} <= set(names)
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
-    assert any(n.startswith("grader-") and n.endswith(".whl") for n in names)
+    assert any(n.startswith("sandgrade-") and n.endswith(".whl") for n in names)
     assert "conda" not in (tmp_path / "source" / "setup.sh").read_text()
 
     venv = tmp_path / "venv"
