@@ -7,7 +7,6 @@ Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from grader import render, text
 from grader.batch import choose
 from grader.cases import DEFAULT_SEED
+from grader.export import seed_from
 from grader.score import PartResult, ScoreDocument
 from grader.spec import DEFAULT_PROBLEM
 from grader.submission import Source
@@ -74,14 +74,12 @@ def load_config(path: Path) -> Config:
 
 
 def seed_for(metadata: dict) -> int | None:
-    """A seed fixed by the assignment and the submitters, so a regrade reproduces the score."""
+    """The student's seed: a hash of the assignment id and the submitters' emails (grader.export),
+    which `grader batch` finds again in Gradescope's export, so it regrades with the same cases.
+    None without an assignment id or submitters."""
     assignment = metadata.get("assignment") if isinstance(metadata.get("assignment"), dict) else {}
     users = metadata.get("users") if isinstance(metadata.get("users"), list) else []
-    ids = sorted(str(u["id"]) for u in users if isinstance(u, dict) and u.get("id") is not None)
-    if assignment.get("id") is None or not ids:
-        return None
-    digest = hashlib.sha256(f"{assignment['id']}:{','.join(ids)}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 1_000_000_007
+    return seed_from(assignment.get("id"), users)
 
 
 def read_metadata(path: Path) -> dict:
@@ -98,10 +96,7 @@ def pick(folder: Path, preferred: str | None) -> tuple[Source | None, str]:
     in the upload is followed: a link, FIFO or device gets a score document saying what it is."""
     if not folder.is_dir():
         return None, f"there is no submission folder ({folder})"
-    path, problem = choose(folder, (), preferred)
-    if path is None and preferred:
-        problem += f" (name it {text.line(preferred)})"
-    return path, problem
+    return choose(folder, (), preferred)
 
 
 def protect(root: Path) -> None:
@@ -203,7 +198,7 @@ def _grade(root: Path, isolation: str | None, started: float) -> GradescopeResul
     config = load_config(root / "source" / CONFIG_NAME)
     problem = spec.load(config.problem)
     seed = seed_for(read_metadata(root / "submission_metadata.json"))
-    seed_note = (f"seed {seed}, fixed by this assignment and its submitters" if seed is not None
+    seed_note = (f"seed {seed}, fixed by this assignment and its submitters' emails" if seed is not None
                  else f"seed {DEFAULT_SEED}: no submitters in submission_metadata.json")
     seed = DEFAULT_SEED if seed is None else seed
     mode, _ = sandbox.choose(isolation or config.isolation)
