@@ -144,7 +144,7 @@ def _write_gradebook(documents: list[dict], path: Path, csv_format: str, roster,
               help="Also write a gradebook (see --csv-format).")
 @gradebook_options
 @click.option("--submission-name", help="In a folder holding several .py or .ipynb files, grade the one "
-                                        "with this name (say dis02.ipynb).")
+                                        "with this name (say homework.ipynb).")
 @click.option("--assignment-id", help="The Gradescope assignment id, when the export's folder or zip is "
                                       "no longer named assignment_<id>_export.")
 @click.option("--shard", default="0/1", show_default=True,

@@ -19,8 +19,9 @@ from mutants import MUTANTS, apply  # noqa: E402
 CORRECT = SOLUTIONS / "correct" / "vectorized.py"
 NOTEBOOK = SOLUTIONS / "correct" / "notebook.ipynb"
 BUGGY = ROOT / "submissions_example" / "dave_no_relu_mask.py"
-ALICE = {"assignment": {"id": 25828, "title": "dis02"}, "users": [{"id": 1234, "name": "Alice"}]}
-BOB = {"assignment": {"id": 25828, "title": "dis02"}, "users": [{"id": 99, "name": "Bob"}]}
+ALICE = {"assignment": {"id": 25828, "title": "dis02"},
+         "users": [{"id": 1234, "name": "Alice", "email": "alice@example.edu"}]}
+BOB = {"assignment": {"id": 25828, "title": "dis02"}, "users": [{"id": 99, "name": "Bob", "email": "bob@example.edu"}]}
 
 
 def autograder(tmp_path: Path, files: dict[str, str | Path], metadata: dict | None = ALICE) -> Path:
@@ -84,9 +85,10 @@ def test_hidden_visibility_is_configurable(tmp_path):
 
 
 def test_seed_is_per_student_and_a_regrade_reproduces_it(tmp_path):
-    assert seed_for(ALICE) != seed_for(BOB)
-    group = {"assignment": {"id": 1}, "users": [{"id": 2}, {"id": 1}]}
-    assert seed_for(group) == seed_for({"assignment": {"id": 1}, "users": [{"id": 1}, {"id": 2}]})
+    assert None != seed_for(ALICE) != seed_for(BOB)
+    group = {"assignment": {"id": 1}, "users": [{"id": 2, "email": "b@x.edu"}, {"id": 1, "email": "a@x.edu"}]}
+    same = {"assignment": {"id": 1}, "users": [{"id": 7, "email": "A@x.edu"}, {"id": 8, "email": "b@x.edu "}]}
+    assert seed_for(group) == seed_for(same) is not None      # emails, not user ids; any order
     first = run(autograder(tmp_path / "a", {"s.py": BUGGY}))
     again = run(autograder(tmp_path / "b", {"s.py": BUGGY}))
     bob = run(autograder(tmp_path / "c", {"s.py": BUGGY}, BOB))
