@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }; } || \
 		echo "note: chromium is not installed; the HTML report's browser test will be skipped"
 	$(PYTHON) -m venv $(VENV)
+	@# the distribution was called grader before it became sandgrade: drop the old one, if any
+	$(PY) -m pip uninstall --quiet --yes grader 2>/dev/null || true
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,otter]'
 	touch $(STAMP)
 

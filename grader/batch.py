@@ -1,8 +1,9 @@
 """Grading a class: find the submissions, grade them in parallel, append each document as it ends.
 
 Layouts of DIR: submission files directly in it; one folder per student holding one `.py` or
-`.ipynb`; and a Gradescope "Export Submissions" folder, whose `submission_metadata.yml` names the
-students of each `submission_<id>` folder (carried into the documents as `students`).
+`.ipynb`; and a Gradescope "Export Submissions" folder (grader.export), whose
+`submission_metadata.yml` names the students of each `submission_<id>` folder (carried into the
+documents as `students`) and, with the assignment id, fixes each one's seed as on Gradescope.
 """
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from grader import text
-from grader.submission import SUFFIXES, BrokenSubmission, Source, open_below, read_named
+from grader.core.cases import DEFAULT_SEED
+from grader.export import read_submitters
+from grader.submitters import seed_from
+from grader.submission import SUFFIXES, BrokenSubmission, Source, open_below
 
-METADATA = "submission_metadata.yml"
 MAX_DEPTH = 20          # folder levels searched below a student's folder
 MAX_ENTRIES = 10_000    # files and folders looked at in one student's folder
 
@@ -28,27 +29,8 @@ class Found:
     path: Source | None               # the file to grade; None when the folder holds none or several
     problem: str = ""                 # why there is nothing to grade
     students: list[dict] = field(default_factory=list)
-
-
-def _students(root: Path) -> dict[str, list[dict]]:
-    """Folder -> [{"name", "email", "sid"}] from a Gradescope export, or {}."""
-    path = root / METADATA
-    if not path.is_file():
-        return {}
-    try:
-        data = yaml.safe_load(read_named(path).decode("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError, BrokenSubmission):
-        return {}
-    found = {}
-    for folder, meta in data.items() if isinstance(data, dict) else []:
-        if not isinstance(meta, dict):
-            continue
-        submitters = meta.get(":submitters", meta.get("submitters")) or []
-        found[str(folder)] = [
-            {key: text.line(str(person.get(f":{key}", person.get(key, "")) or ""))
-             for key in ("name", "email", "sid")}
-            for person in submitters if isinstance(person, dict)]
-    return found
+    seed: int | None = None           # its own seed (a Gradescope export's); None: the batch's
+    seed_rule: str = ""               # how the batch chose seeds, kept in the document
 
 
 @dataclass
@@ -103,7 +85,15 @@ def _below(path: tuple[str, ...], start: tuple[str, ...]) -> str:
 
 def choose(folder: Path, start: tuple[str, ...] = (), preferred: str | None = None) -> tuple[Source | None, str]:
     """The one submission file in folder/start/ (searched below it): the one named `preferred`
-    when there is exactly one such, else the only .py or .ipynb there."""
+    when there is exactly one such, else the only .py or .ipynb there. Gradescope's autograder
+    and `grader batch` both choose with this, so they say the same."""
+    path, problem = _choose(folder, start, preferred)
+    if path is None and preferred:
+        problem += f" (name it {text.line(preferred)})"
+    return path, problem
+
+
+def _choose(folder: Path, start: tuple[str, ...], preferred: str | None) -> tuple[Source | None, str]:
     try:
         top = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as err:
@@ -127,10 +117,12 @@ def choose(folder: Path, start: tuple[str, ...] = (), preferred: str | None = No
     return None, f"the folder holds {len(files)} .py or .ipynb files ({names}); expected one"
 
 
-def discover(root: Path) -> list[Found]:
+def discover(root: Path, preferred: str | None = None, assignment_id: str | None = None) -> list[Found]:
     """Each submission in root: its .py and .ipynb files and its folders, in name order. A link
-    among them is not followed: it gets a document saying so."""
-    students = _students(root)
+    among them is not followed: it gets a document saying so. In a folder, the file named
+    `preferred` is graded when there are several. A Gradescope export's submission_metadata.yml
+    gives each folder its students and, with the assignment id, its own seed."""
+    people = read_submitters(root) or {}
     found = []
     with os.scandir(root) as entries:
         ordered = sorted(entries, key=lambda e: os.fsencode(e.name))
@@ -138,15 +130,48 @@ def discover(root: Path) -> list[Found]:
         name, shown = entry.name, text.line(entry.name)
         if name.startswith("."):
             continue
+        submitters = people.get(name, [])
+        students = _shown(submitters)
+        seed = seed_from(assignment_id, submitters)
         if entry.is_dir(follow_symlinks=False):
-            path, problem = choose(root, (name,))
-            found.append(Found(shown, path, problem, students.get(name, [])))
+            path, problem = choose(root, (name,), preferred)
+            found.append(Found(shown, path, problem, students, seed))
         elif name.endswith(SUFFIXES):                   # refused when read unless a regular file
-            found.append(Found(shown, Source(str(root), (name,))))
+            found.append(Found(shown, Source(str(root), (name,)), "", students, seed))
         elif entry.is_symlink() and entry.is_dir():     # stat only, to say what it is
             found.append(Found(shown, None, f"{shown} is a symbolic link to a folder: links are not "
-                               "followed", students.get(name, [])))
+                               "followed", students, seed))
+    seen = {entry.name for entry in ordered}
+    for name in sorted(set(people) - seen):   # listed, but no folder (none in the zip could be unpacked)
+        found.append(Found(text.line(name), None, "submission_metadata.yml lists this submission, but the "
+                           "export holds no folder for it", _shown(people[name]), seed_from(assignment_id, people[name])))
     return _unique(found)
+
+
+def _shown(submitters: list[dict]) -> list[dict]:
+    return [{key: text.line(value) for key, value in person.items()} for person in submitters]
+
+
+def assign_seeds(items: list[Found], explicit: int | None, assignment_id: str | None, export: bool) -> str:
+    """Give every item its seed; returns what was done, in words. An explicit seed is every
+    item's. In a Gradescope export with its assignment id, each submission has its own (as on
+    Gradescope), or the default where it has no submitters; anything else gets the default."""
+    if explicit is not None or not (export and assignment_id):
+        seed = DEFAULT_SEED if explicit is None else explicit
+        for item in items:
+            item.seed, item.seed_rule = seed, ""
+        if export and explicit is None:
+            return (f"seed {seed} for every submission: the export's assignment id is unknown (its folder "
+                    "is not named assignment_<id>_export), so these are not Gradescope's seeds; pass "
+                    "--assignment-id")
+        return f"seed {seed} for every submission" + (" (--seed)" if explicit is not None else "")
+    rule = f"Gradescope assignment {assignment_id}: each submission's seed from its submitters' emails"
+    missing = 0
+    for item in items:
+        missing += item.seed is None
+        item.seed, item.seed_rule = (DEFAULT_SEED if item.seed is None else item.seed), rule
+    return (f"each submission's seed as on Gradescope (assignment {assignment_id} and its submitters' "
+            f"emails)" + (f"; {missing} without submitters: seed {DEFAULT_SEED}" if missing else ""))
 
 
 def _unique(found: list[Found]) -> list[Found]:

@@ -12,7 +12,7 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import click
 
-from grader import sandbox, text
+from grader import DISTRIBUTION, sandbox, text
 from grader.core import spec as specs
 from grader.core.cases import DEFAULT_SEED
 from grader.core.engine import grade
@@ -58,7 +58,7 @@ def isolation_mode(requested: str) -> str:
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="grader")
+@click.version_option(package_name=DISTRIBUTION)
 def cli() -> None:
     """Grade numeric deep-learning homework in a sandbox."""
 
@@ -92,46 +92,142 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
     sys.exit(0 if doc.all_passed else 1)
 
 
+def gradebook_options(command):
+    """--csv-format, --roster and --column, shared by `batch` and `gradebook`."""
+    for option in reversed([
+        click.option("--csv-format", "csv_format", type=click.Choice(["plain", "canvas", "gradescope"]),
+                     default="plain", show_default=True,
+                     help="plain: a row per student, a column per part; canvas: the roster's columns and "
+                          "one for this assignment, for Canvas's grade import; gradescope: the layout of "
+                          "Gradescope's score export."),
+        click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="A Canvas gradebook export or a Gradescope roster (CSV): a row per student on "
+                          "it, joined on email or SID; those with no submission get 0."),
+        click.option("--column", help="canvas: the roster's assignment column to fill (its name, with or "
+                                      "without the \"(id)\", or the id); default: the one named as the "
+                                      "problem, else a new one."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _roster(path: Path | None, csv_format: str):
+    from grader.roster import RosterError, read
+    if csv_format == "canvas" and path is None:
+        raise click.UsageError("--csv-format canvas needs --roster: your Canvas gradebook export "
+                               "(Grades > Export), whose columns Canvas matches students on")
+    try:
+        return read(path) if path else None
+    except RosterError as err:
+        raise click.UsageError(str(err)) from None
+
+
+def _write_gradebook(documents: list[dict], path: Path, csv_format: str, roster, column: str | None,
+                     problem_name: str) -> None:
+    from grader import gradebook
+    from grader.roster import RosterError
+    try:
+        loaded = specs.load(problem_name)
+        titles = (loaded.spec.title, loaded.spec.name)
+    except specs.SpecError:
+        titles = (problem_name,)
+    try:
+        notes = gradebook.write_csv(documents, path, csv_format, roster, column, titles)
+    except RosterError as err:
+        raise click.UsageError(str(err)) from None
+    except OSError as err:
+        raise click.ClickException(f"cannot write {text.line(str(path))}: {err.strerror}") from None
+    for note in notes:
+        click.echo(f"note: {text.line(note)}", err=True)
+
+
 @cli.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("folder", metavar="DIR_OR_ZIP", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="JSON Lines file; a score document is appended as each submission finishes.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=os.cpu_count() or 1, show_default=True,
               help="Submissions graded at once (one judge process each).")
 @click.option("--resume", is_flag=True, help="Skip the submissions OUT already holds.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write a gradebook: a row per student, a column per part, the total.")
+              help="Also write a gradebook (see --csv-format).")
+@gradebook_options
+@click.option("--submission-name", help="In a folder holding several .py or .ipynb files, grade the one "
+                                        "with this name (say homework.ipynb).")
+@click.option("--assignment-id", help="The Gradescope assignment id, when the export's folder or zip is "
+                                      "no longer named assignment_<id>_export.")
 @click.option("--shard", default="0/1", show_default=True,
               help="Grade only shard i of N (0 <= i < N), for a job array; join with `grader merge`.")
-@seed_option
+@click.option("--seed", type=int, default=None,
+              help="One seed for every submission. Default: in a Gradescope export, each submission's "
+                   f"own, as Gradescope computed it; else {DEFAULT_SEED}.")
 @problem_option
 @isolation_option
-def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | None, shard: str,
-          seed: int, problem: str, isolation: str) -> None:
-    """Grade every submission in FOLDER: its .py and .ipynb files, and each sub-folder holding one
-    (a Gradescope export's submission_metadata.yml names the students)."""
-    from grader import gradebook, parallel   # here, so `grader check` does not pay for them
-    from grader.batch import discover, in_shard, mend_tail, parse_shard, read_documents
+def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | None, csv_format: str,
+          roster: Path | None, column: str | None, submission_name: str | None, assignment_id: str | None,
+          shard: str, seed: int | None, problem: str, isolation: str) -> None:
+    """Grade every submission in DIR_OR_ZIP: its .py and .ipynb files, and each sub-folder holding
+    one. A Gradescope export (its zip, its folder, or the folder it was unzipped into): each
+    submission_<id> folder is one submission, its students and seed from submission_metadata.yml."""
+    from grader import export, parallel   # here, so `grader check` does not pay for them
+    from grader.batch import assign_seeds, discover, in_shard, mend_tail, parse_shard, read_documents
     try:
         index, count = parse_shard(shard)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--shard") from None
-    specs.load(problem)
-    mode = isolation_mode(isolation)
-    items = [item for item in discover(folder) if in_shard(item.id, index, count)]
-    mend_tail(out)
-    done = {doc.get("submission") for doc in read_documents(out)} if resume else set()
-    todo = [item for item in items if item.id not in done]
-    click.echo(f"grading {len(todo)} submissions ({len(items) - len(todo)} already in {out}) "
-               f"with {jobs} jobs, {mode} isolation, seed {seed}", err=True)
-    with progress(len(todo)) as bar:
+    loaded = specs.load(problem)
+    if not csv_path and (roster or column or csv_format != "plain"):
+        raise click.UsageError("--roster, --column and --csv-format shape the gradebook: give --csv too")
+    class_roster = _roster(roster, csv_format)
+    if class_roster is not None and csv_format == "canvas":     # a wrong --column is found before grading
+        from grader.roster import RosterError, assignment_column
         try:
-            parallel.run(todo, out, jobs, seed, problem, mode, on_done=lambda line: bar.update(1))
-        except KeyboardInterrupt:
-            sys.exit(130)
+            assignment_column(class_roster, column, [loaded.spec.title, loaded.spec.name])
+        except RosterError as err:
+            raise click.UsageError(str(err)) from None
+    mode = isolation_mode(isolation)
+    try:
+        with export.opened(folder) as (unpacked, extracted):
+            if extracted is not None:
+                for note in extracted.skipped[:10]:
+                    click.echo(f"note: not unpacked from {text.line(folder.name)}: {note}", err=True)
+            root = export.locate(unpacked) or unpacked
+            if root != unpacked and extracted is None:
+                click.echo(f"note: grading the Gradescope export in {text.line(str(root))}", err=True)
+            found_id = assignment_id or export.assignment_id(root.name) or (
+                export.assignment_id(folder.name) if extracted is not None else None)
+            all_items = discover(root, submission_name, found_id)
+            said = assign_seeds(all_items, seed, found_id, export.has_metadata(root))
+            items = [item for item in all_items if in_shard(item.id, index, count)]
+            mend_tail(out)
+            done = {doc.get("submission") for doc in read_documents(out)} if resume else set()
+            todo = [item for item in items if item.id not in done]
+            click.echo(f"grading {len(todo)} submissions ({len(items) - len(todo)} already in {out}) "
+                       f"with {jobs} jobs, {mode} isolation, {said}", err=True)
+            with progress(len(todo)) as bar:
+                try:
+                    parallel.run(todo, out, jobs, DEFAULT_SEED, problem, mode, on_done=lambda line: bar.update(1))
+                except KeyboardInterrupt:
+                    sys.exit(130)
+    except export.ExportError as err:
+        raise click.UsageError(str(err)) from None
     if csv_path:
-        gradebook.write_csv(read_documents(out), csv_path)
+        _write_gradebook(read_documents(out), csv_path, csv_format, class_roster, column, problem)
     click.echo(f"wrote {out}" + (f" and {csv_path}" if csv_path else ""), err=True)
+
+
+@cli.command("gradebook")
+@click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV file to write.")
+@gradebook_options
+def gradebook_command(results: Path, out: Path, csv_format: str, roster: Path | None, column: str | None) -> None:
+    """Write a gradebook CSV from RESULTS (a batch's JSON Lines) without grading again."""
+    from grader.batch import read_documents
+    documents = read_documents(results)
+    if not documents:
+        raise click.UsageError(f"{text.line(str(results))} holds no score documents")
+    _write_gradebook(documents, out, csv_format, _roster(roster, csv_format), column,
+                     str(documents[0].get("problem", specs.DEFAULT_PROBLEM)))
+    click.echo(f"wrote {out}", err=True)
 
 
 class _NoBar:
@@ -202,7 +298,7 @@ def summary(results: Path, plot_path: Path | None, top: int) -> None:
         try:
             gradebook.plot(stats, plot_path)
         except ImportError:
-            raise UsageError("--plot needs matplotlib: pip install 'grader[plot]'") from None
+            raise UsageError("--plot needs matplotlib: pip install 'sandgrade[plot]'") from None
         click.echo(f"wrote {plot_path}", err=True)
 
 
@@ -227,7 +323,7 @@ def report_command(results: Path, html_path: Path, top: int) -> None:
     except OSError as err:
         raise GraderError(f"cannot write {html_path}: {err.strerror}") from None
     if not plotted:
-        click.echo("note: no plots, as matplotlib is not installed (pip install 'grader[plot]'); "
+        click.echo("note: no plots, as matplotlib is not installed (pip install 'sandgrade[plot]'); "
                    "the report shows tables instead", err=True)
     click.echo(f"wrote {html_path}", err=True)
 
@@ -240,9 +336,10 @@ def merge(out: Path, parts: tuple[Path, ...]) -> None:
     from grader import gradebook
     from grader.batch import read_documents
     documents = gradebook.latest([doc for part in parts for doc in read_documents(part)])
-    seeds = {doc.get("seed") for doc in documents}
+    # one seed for all, or one rule for all (a Gradescope export: each student's own seed)
+    seeds = {doc.get("seed_rule") or doc.get("seed") for doc in documents}
     if len(seeds) > 1:
-        raise UsageError(f"the shards were graded with different seeds: {sorted(seeds)}")
+        raise UsageError(f"the shards were graded with different seeds: {sorted(map(str, seeds))}")
     with open(out, "w", encoding="utf-8") as sink:
         for doc in documents:
             sink.write(json.dumps(doc) + "\n")
@@ -292,7 +389,7 @@ def gradescope_run(root: Path, isolation: str) -> None:
 
 @cli.group()
 def otter() -> None:
-    """An Otter-Grader assignment scored by grader (needs pip install 'grader[otter]')."""
+    """An Otter-Grader assignment scored by grader (needs pip install 'sandgrade[otter]')."""
 
 
 @otter.command("build")

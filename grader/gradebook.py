@@ -6,12 +6,14 @@ mix of runs: a batch, a resumed batch, or shards merged with `grader merge`.
 from __future__ import annotations
 
 import csv
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from grader.roster import Roster, RosterError, assignment_column, join
 from grader.text import csv_cell, line
 
 
@@ -32,22 +34,142 @@ def _part_ids(documents: list[dict]) -> list[str]:
     return ids
 
 
-def write_csv(documents: list[dict], path: Path) -> None:
-    """A row per submission: who, a column per part (blank for a manual part), the total. Every
-    text cell is one visible line that a spreadsheet will not run as a formula."""
+FORMATS = ("plain", "canvas", "gradescope")
+
+
+def write_csv(documents: list[dict], path: Path, fmt: str = "plain", roster: Roster | None = None,
+              column: str | None = None, titles: tuple[str, ...] = ()) -> list[str]:
+    """Write the gradebook; returns notes for stderr (roster students with no submission where the
+    format has no place for a note, submissions that match nobody). Every text cell is one visible
+    line that a spreadsheet will not run as a formula.
+    - plain: submission, name, email, sid, a column per part (blank for a manual part), total,
+      max_total; with a roster, a row per roster student first, then the submissions matching
+      nobody, and a note column.
+    - canvas (a Canvas roster): the roster's identity columns and one column for this assignment,
+      named as the roster names it (else `titles[0]`), so an import makes no stray assignment.
+    - gradescope: the layout of Gradescope's score export (First Name, Last Name or Name, SID,
+      Email, Sections, Total Score, Max Points, Status, Submission ID, a column per part)."""
     documents = latest(documents)
-    parts = _part_ids(documents)
+    if fmt == "canvas" and (roster is None or roster.kind != "canvas"):
+        raise RosterError("--csv-format canvas needs --roster with your Canvas gradebook export "
+                          "(Grades > Export), whose identity columns Canvas matches students on")
+    joined = join(roster, documents) if roster else None
+    notes = list(joined.ambiguous) if joined else []
+    rows = list({"plain": _plain_rows, "canvas": _canvas_rows, "gradescope": _gradescope_rows}[fmt](
+        documents, roster, joined, notes, column, titles))     # made before the file: an error leaves none
+    if joined:
+        notes += [f"not on the roster: {line(doc['submission'])}"
+                  + (f" ({line(who.get('name', ''))} {line(who.get('email', ''))})".rstrip() if who else "")
+                  for doc, who in joined.unmatched]
     with open(path, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow([csv_cell(c) for c in ["submission", "name", "email", "sid", *parts, "total", "max_total"]])
+        for row in rows:
+            out.writerow(row)
+    return notes
+
+
+def _text_cells(cells) -> list[str]:
+    return [csv_cell(str(c)) for c in cells]
+
+
+def _best(matches: list[tuple[dict, dict]], who: str, notes: list[str]) -> dict:
+    best = max((doc for doc, _ in matches), key=lambda d: (d["score"], d["submission"]))
+    if len(matches) > 1:
+        notes.append(f"{line(who)} has {len(matches)} submissions "
+                     f"({', '.join(line(d['submission']) for d, _ in matches)}): the highest score is used")
+    return best
+
+
+def _max_total(documents: list[dict]) -> float:
+    return max((d["max_score"] for d in documents), default=0)
+
+
+def _plain_rows(documents, roster, joined, notes, column, titles):
+    parts = _part_ids(documents)
+    head = ["submission", "name", "email", "sid", *parts, "total", "max_total"] + (["note"] if roster else [])
+    yield _text_cells(head)
+
+    def row(doc: dict | None, person: dict, note: str | None) -> list[str]:
+        scores = {p["id"]: p["score"] for p in doc["parts"]} if doc else {}
+        who = [doc["submission"] if doc else "", person.get("name", ""), person.get("email", ""), person.get("sid", "")]
+        total = _number(doc["score"]) if doc else "0"
+        max_total = _number(doc["max_score"]) if doc else _number(_max_total(documents))
+        return (_text_cells(who) + [_number(scores.get(part)) for part in parts] + [total, max_total]
+                + ([] if note is None else _text_cells([note])))
+    if roster is None:
         for doc in documents:
-            people = doc.get("students") or [{}]
-            scores = {p["id"]: p["score"] for p in doc["parts"]}
-            row = [_number(scores.get(part)) for part in parts]
-            for person in people:      # a group submission: a row for each member
-                who = [doc["submission"], person.get("name", ""), person.get("email", ""), person.get("sid", "")]
-                out.writerow([csv_cell(str(c)) for c in who] + row
-                             + [_number(doc["score"]), _number(doc["max_score"])])
+            for person in doc.get("students") or [{}]:      # a group submission: a row for each member
+                yield row(doc, person, None)
+        return
+    for i, person in enumerate(roster.people):
+        identity = {"name": person.name, "email": person.email, "sid": person.sid}
+        matches = joined.by_person.get(i)
+        yield row(_best(matches, person.name, notes) if matches else None, identity,
+                  "" if matches else "no submission: 0")
+    for doc, person in joined.unmatched:
+        yield row(doc, person, "not on the roster")
+
+
+def _canvas_rows(documents, roster, joined, notes, column, titles):
+    header, existing = assignment_column(roster, column, list(titles))
+    max_total = _max_total(documents)
+    if not existing:
+        notes.append(f"the roster has no assignment named {header!r}: Canvas will create it on import "
+                     "(name an existing one with --column)")
+    elif roster.points.get(header) not in (None, "") and _float(roster.points[header]) != max_total:
+        notes.append(f"{header!r} is worth {roster.points[header]} points on Canvas; these scores are out "
+                     f"of {max_total:g}, and Canvas will import them as they are")
+    yield _text_cells([*roster.identity, header])
+    yield _text_cells(["Points Possible"] + [""] * (len(roster.identity) - 1)) + [_number(max_total)]
+    for i, person in enumerate(roster.people):
+        matches = joined.by_person.get(i)
+        if not matches:
+            notes.append(f"no submission: {line(person.name)} ({line(person.sid or person.email or person.login)}): 0")
+        score = _number(_best(matches, person.name, notes)["score"]) if matches else "0"
+        yield _text_cells(person.cells) + [score]
+
+
+def _float(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _gradescope_rows(documents, roster, joined, notes, column, titles):
+    parts = [(p["id"], p.get("title", ""), p["max_score"]) for p in _first_parts(documents)]
+    split = roster is not None and roster.split_names
+    names = ["First Name", "Last Name"] if split else ["Name"]
+    sections = roster is not None and any(p.section for p in roster.people)
+    head = [*names, "SID", "Email", *(["Sections"] if sections else []), "Total Score", "Max Points",
+            "Status", "Submission ID", *(f"{pid}: {title} ({points:g} pts)" for pid, title, points in parts)]
+    yield _text_cells(head)
+    max_total = _max_total(documents)
+
+    def row(person_cells: list[str], doc: dict | None) -> list[str]:
+        scores = {p["id"]: p["score"] for p in doc["parts"]} if doc else {}
+        submission = re.sub(r"^submission_(\d+)$", r"\1", doc["submission"]) if doc else ""
+        return (_text_cells(person_cells) + [_number(doc["score"]) if doc else "0", _number(max_total)]
+                + _text_cells(["Graded" if doc else "Missing", submission])
+                + [_number(scores.get(pid)) for pid, _, _ in parts])
+    if roster is None:
+        for doc in documents:
+            for person in doc.get("students") or [{"name": doc["submission"]}]:
+                yield row([person.get("name", ""), person.get("sid", ""), person.get("email", "")], doc)
+        return
+    for i, person in enumerate(roster.people):
+        matches = joined.by_person.get(i)
+        who = ([person.first, person.last] if split else [person.name]) + [person.sid, person.email]
+        yield row(who + ([person.section] if sections else []),
+                  _best(matches, person.name, notes) if matches else None)
+
+
+def _first_parts(documents: list[dict]) -> list[dict]:
+    seen: dict[str, dict] = {}
+    for doc in documents:
+        for part in doc["parts"]:
+            seen.setdefault(part["id"], part)
+    return list(seen.values())
 
 
 def _number(value) -> str:

@@ -80,10 +80,7 @@ def pick(folder: Path, preferred: str | None) -> tuple[Source | None, str]:
     in the upload is followed: a link, FIFO or device gets a score document saying what it is."""
     if not folder.is_dir():
         return None, f"there is no submission folder ({folder})"
-    path, problem = choose(folder, (), preferred)
-    if path is None and preferred:
-        problem += f" (name it {text.line(preferred)})"
-    return path, problem
+    return choose(folder, (), preferred)
 
 
 def protect(root: Path) -> None:
@@ -180,7 +177,7 @@ def _grade(root: Path, isolation: str | None, started: float) -> GradescopeResul
     config = load_config(root / "source" / CONFIG_NAME)
     problem = spec.load(config.problem)
     seed = seed_for(read_metadata(root / "submission_metadata.json"))
-    seed_note = (f"seed {seed}, fixed by this assignment and its submitters" if seed is not None
+    seed_note = (f"seed {seed}, fixed by this assignment and its submitters' emails" if seed is not None
                  else f"seed {DEFAULT_SEED}: no submitters in submission_metadata.json")
     seed = DEFAULT_SEED if seed is None else seed
     mode, _ = sandbox.choose(isolation or config.isolation)

@@ -1,7 +1,8 @@
 """The Gradescope autograder zip: setup.sh, run_autograder, grader as a wheel, and its config.
 
-setup.sh makes a plain virtual environment and pip-installs the wheel (dependencies from the
-package registry): no conda, which is what makes Otter's Gradescope builds take tens of minutes.
+setup.sh checks the image's Python first, makes a plain virtual environment and pip-installs the
+wheel with the dependency versions pinned when the zip was built (grader.lock; from the package
+registry): no conda, which is what makes Otter's Gradescope builds take tens of minutes.
 """
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from grader import packaging
+from grader import DISTRIBUTION, lock, packaging
 from grader.gradescope import CONFIG_NAME, Config
 
 VENV = "/opt/grader"
+NEEDS = (3, 10)      # the oldest Python grader runs on (pyproject's requires-python)
+LOCKS = "locks"      # the zip's folder of pinned dependency versions, one file per Python
 RUN_SECONDS = 300    # then grader is killed and the fallback writes results: far past a submission's
                      # own budget, and before Gradescope's default limit (10 minutes) ends it all
 
@@ -21,14 +24,38 @@ SETUP = f"""#!/usr/bin/env bash
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="${{GRADER_VENV:-{VENV}}}"
-if [ "${{GRADER_SKIP_APT:-0}}" != 1 ] && command -v apt-get >/dev/null; then
+python="${{GRADER_PYTHON:-python3}}"
+use_apt() {{ [ "${{GRADER_SKIP_APT:-0}}" != 1 ] && command -v apt-get >/dev/null; }}
+
+# First the Python: grader needs {NEEDS[0]}.{NEEDS[1]} or newer.
+if ! command -v "$python" >/dev/null && use_apt; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3
+fi
+version="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo none)"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < {NEEDS})' 2>/dev/null; then
+    echo "setup.sh: grader needs Python {NEEDS[0]}.{NEEDS[1]} or newer, and this image's $python is" \\
+         "$([ "$version" = none ] && echo missing || echo "Python $version")." >&2
+    echo "setup.sh: in the autograder's settings, choose the base image Ubuntu 22.04 (Python 3.10) or" \\
+         "newer; Ubuntu 18.04 and 20.04 have Python 3.6 and 3.8, too old for grader." >&2
+    exit 1
+fi
+# The versions pinned when the zip was built, for this Python.
+lock="$here/{LOCKS}/python$version.txt"
+if [ ! -f "$lock" ]; then
+    echo "setup.sh: this autograder pins grader's dependencies for Python {", ".join(lock.TARGETS)}," \\
+         "and this image has Python $version: choose an image with one of those." >&2
+    exit 1
+fi
+
+if use_apt; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip
     # the sandbox; where the image forbids namespaces, grader runs students as an unprivileged user
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap || echo "no bubblewrap here"
 fi
-python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check "$here"/grader-*.whl
+"$python" -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$lock" "$here"/{DISTRIBUTION}-*.whl
+"$venv/bin/pip" check --disable-pip-version-check    # every dependency there, at a version grader takes
 "$venv/bin/grader" --version
 """
 
@@ -67,8 +94,9 @@ mv -f "$tmp" "$results"
 exit 0
 """
 
-README = """Upload this zip as a Gradescope "Autograder" (base image: Ubuntu, any version with Python 3.10+).
-setup.sh installs grader into {venv}; run_autograder grades /autograder/submission.
+README = """Upload this zip as a Gradescope "Autograder" (base image: Ubuntu 22.04 or newer, Python 3.10+).
+setup.sh installs grader into {venv} with the dependency versions in locks/ (pinned when this zip
+was built, one file per Python); run_autograder grades /autograder/submission.
 One test per auto-graded part; parts graded by hand are not tests: grade them on Gradescope.
 """
 
@@ -84,8 +112,11 @@ def build(zip_path: Path, config: Config) -> Path:
     """Write the autograder zip; returns its path."""
     with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as tmp:
         wheel = packaging.wheel(Path(tmp), [config.problem])
+        locks = lock.write_all(wheel, Path(tmp) / LOCKS)
         zip_path.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(zip_path, "w") as archive:
+            for path in locks:
+                _add(archive, f"{LOCKS}/{path.name}", path.read_bytes())
             _add(archive, "setup.sh", SETUP.encode(), executable=True)
             _add(archive, "run_autograder", RUN.encode(), executable=True)
             _add(archive, CONFIG_NAME, config.model_dump_json(indent=2).encode())

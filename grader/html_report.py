@@ -94,7 +94,7 @@ def _overview(summary: gradebook.Summary, png: str | None) -> list[str]:
                    'alt="Left: how many submissions got each total. Right: the percentage passing each part.">')
     else:
         out.append('<p class="note" id="no-plot">No plots: matplotlib is not installed '
-                   "(<code>pip install 'grader[plot]'</code>). The tables below hold the same numbers.</p>")
+                   "(<code>pip install 'sandgrade[plot]'</code>). The tables below hold the same numbers.</p>")
         out += ['<table class="narrow" id="distribution"><thead><tr><th class="num">total</th>',
                 '<th class="num">submissions</th><th></th></tr></thead><tbody>']
         counts = Counter(summary.totals)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from grader import __version__, packaging
+from grader import DISTRIBUTION, __version__, packaging
 from grader.core import expr, plan
 from grader.core import spec as specs
 from grader.core.answers import Cases, needles_for, reference_value
@@ -279,7 +279,7 @@ def build(problem_name: str, out: Path) -> Path:
     if problem.kit:
         raise KitError("this grader is itself a student kit: it has no reference to build a kit from")
     vectors = make_vectors(problem, load_config(problem.folder))
-    named = f"grader-{version(problem.spec)}-py3-none-any.whl"
+    named = f"{DISTRIBUTION}-{version(problem.spec)}-py3-none-any.whl"
     readme = student_readme(problem, named)
     with tempfile.TemporaryDirectory(prefix="grader-kit-") as tmp:
         staged = stage(problem, vectors, Path(tmp) / "src", readme)   # the wheel's description too
@@ -288,7 +288,7 @@ def build(problem_name: str, out: Path) -> Path:
         if found:
             raise KitError("the kit would give away the reference; nothing written:\n" + "\n".join(found[:20]))
         out.mkdir(parents=True, exist_ok=True)
-        for old in out.glob("grader-*.whl"):
+        for old in out.glob(f"{DISTRIBUTION}-*.whl"):
             old.unlink()
         shutil.copy(wheel, out / wheel.name)
     (out / "README.md").write_text(readme.replace(named, wheel.name))
@@ -306,12 +306,13 @@ def student_readme(problem, wheel_name: str) -> str:
     return f"""# Self-check kit: {spec.title}
 
 This kit installs `grader`, the command that grades your submission, with the public checks
-only. Run it as often as you like before you submit.
+only (its package is named `sandgrade`). Run it as often as you like before you submit.
 
 ## Install (once)
 
-You need Python 3.11 or newer, on Linux or macOS (on Windows, inside WSL). It is tested on
-Linux; tell the course staff if it misbehaves elsewhere.
+You need Python 3.10 or newer, on Linux or macOS (on Windows, inside WSL). It is tested on
+Linux; tell the course staff if it misbehaves elsewhere. Install the file below (the project
+called `grader` on PyPI is an unrelated one).
 
     python3 -m venv grader-env
     . grader-env/bin/activate

@@ -24,9 +24,9 @@ PACKAGE_ROOT = Path(grader.__file__).resolve().parent
 def dependencies() -> list[str]:
     """The package's own requirements, without extras."""
     try:
-        requires = metadata.requires("grader") or []
+        requires = metadata.requires(grader.DISTRIBUTION) or []
     except metadata.PackageNotFoundError:
-        raise PackagingError("grader is not installed (pip install -e .), so its dependencies are "
+        raise PackagingError(f"{grader.DISTRIBUTION} is not installed (pip install -e .), so its dependencies are "
                              "unknown and a wheel of it would install without them") from None
     return [r for r in requires if "extra ==" not in r]
 
@@ -39,7 +39,7 @@ requires = ["setuptools>=61"]
 build-backend = "setuptools.build_meta"
 
 [project]
-name = "grader"
+name = "{grader.DISTRIBUTION}"
 version = "{version}"
 requires-python = ">=3.10"
 dependencies = [
@@ -94,7 +94,7 @@ def build_wheel(staged: Path, out_dir: Path) -> Path:
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--disable-pip-version-check",
          *isolation, "-w", str(out_dir), str(staged)], capture_output=True, text=True, env=env,
         stdin=subprocess.DEVNULL)
-    made = sorted(out_dir.glob("grader-*.whl"))
+    made = sorted(out_dir.glob(f"{grader.DISTRIBUTION}-*.whl"))
     if done.returncode != 0 or len(made) != 1:
         raise PackagingError(f"pip could not build the wheel:\n{(done.stderr or done.stdout).strip()[-2000:]}")
     return made[0]

@@ -58,6 +58,7 @@ def _start_worker(problem: str, seed: int, isolation: str, shared: dict) -> None
 
 def _grade_one(item: Found) -> str:
     problem, seed, isolation, server = (_worker[key] for key in ("problem", "seed", "isolation", "server"))
+    seed = seed if item.seed is None else item.seed     # a Gradescope export's student: their own
     if item.path is None:
         doc = unreadable(problem, seed, item.id, item.problem, isolation)
     else:
@@ -66,7 +67,7 @@ def _grade_one(item: Found) -> str:
             doc = grade(item.path, problem, seed, submission_id=item.id, isolation=isolation, server=server)
             if not server.take_spoiled():
                 break
-    doc.students = item.students
+    doc.students, doc.seed_rule = item.students, item.seed_rule
     return doc.model_dump_json()
 
 
@@ -185,7 +186,7 @@ class _Batch:
     def _not_graded(self, item: Found) -> str:
         problem, seed, isolation, _ = self.initargs
         doc = not_graded(specs.load(problem), seed, item.id, WORKER_DIED, isolation)
-        doc.students = item.students
+        doc.students, doc.seed_rule = item.students, item.seed_rule
         return doc.model_dump_json()
 
     def _write(self, line: str) -> None:

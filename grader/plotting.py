@@ -276,7 +276,7 @@ def make(path: Path, problem: specs.Problem, key: str, out: Path, seed: int, uni
     try:
         from grader import drawing
     except ImportError:
-        raise PlotError("grader plot needs matplotlib: pip install 'grader[plot]'") from None
+        raise PlotError("grader plot needs matplotlib: pip install 'sandgrade[plot]'") from None
     plot_set, setup = plot_setup(problem, key, seed, unit)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,9 @@ from mutants import MUTANTS, apply  # noqa: E402
 CORRECT = SOLUTIONS / "correct" / "vectorized.py"
 NOTEBOOK = SOLUTIONS / "correct" / "notebook.ipynb"
 BUGGY = ROOT / "submissions_example" / "dave_no_relu_mask.py"
-ALICE = {"assignment": {"id": 25828, "title": "dis02"}, "users": [{"id": 1234, "name": "Alice"}]}
-BOB = {"assignment": {"id": 25828, "title": "dis02"}, "users": [{"id": 99, "name": "Bob"}]}
+ALICE = {"assignment": {"id": 25828, "title": "dis02"},
+         "users": [{"id": 1234, "name": "Alice", "email": "alice@example.edu"}]}
+BOB = {"assignment": {"id": 25828, "title": "dis02"}, "users": [{"id": 99, "name": "Bob", "email": "bob@example.edu"}]}
 
 
 def autograder(tmp_path: Path, files: dict[str, str | Path], metadata: dict | None = ALICE) -> Path:
@@ -85,9 +86,10 @@ def test_hidden_visibility_is_configurable(tmp_path):
 
 
 def test_seed_is_per_student_and_a_regrade_reproduces_it(tmp_path):
-    assert seed_for(ALICE) != seed_for(BOB)
-    group = {"assignment": {"id": 1}, "users": [{"id": 2}, {"id": 1}]}
-    assert seed_for(group) == seed_for({"assignment": {"id": 1}, "users": [{"id": 1}, {"id": 2}]})
+    assert None != seed_for(ALICE) != seed_for(BOB)
+    group = {"assignment": {"id": 1}, "users": [{"id": 2, "email": "b@x.edu"}, {"id": 1, "email": "a@x.edu"}]}
+    same = {"assignment": {"id": 1}, "users": [{"id": 7, "email": "A@x.edu"}, {"id": 8, "email": "b@x.edu "}]}
+    assert seed_for(group) == seed_for(same) is not None      # emails, not user ids; any order
     first = run(autograder(tmp_path / "a", {"s.py": BUGGY}))
     again = run(autograder(tmp_path / "b", {"s.py": BUGGY}))
     bob = run(autograder(tmp_path / "c", {"s.py": BUGGY}, BOB))
@@ -172,7 +174,7 @@ def test_the_zip_installs_with_its_setup_sh_and_grades_like_check(tmp_path):
         os.chmod(tmp_path / "source" / name, mode)
     assert {"setup.sh", "run_autograder", "grader_gradescope.json"} <= set(names)
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
-    assert any(n.startswith("grader-") and n.endswith(".whl") for n in names)
+    assert any(n.startswith("sandgrade-") and n.endswith(".whl") for n in names)
     assert "conda" not in (tmp_path / "source" / "setup.sh").read_text()
 
     venv = tmp_path / "venv"

@@ -259,7 +259,7 @@ def test_without_matplotlib_tables_take_the_plots_place(graded, browser, tmp_pat
     assert "matplotlib is not installed" in made.stderr
     open_page(browser, page)
     assert browser.find_elements(By.TAG_NAME, "img") == []
-    assert "pip install 'grader[plot]'" in browser.find_element(By.ID, "no-plot").text
+    assert "pip install 'sandgrade[plot]'" in browser.find_element(By.ID, "no-plot").text
     rows = [row.split() for row in texts(browser, "#distribution tbody tr")]
     totals = [doc_score for doc_score in _scores(results)]
     assert [(float(total), int(count)) for total, count in rows] == \

@@ -79,7 +79,7 @@ def test_the_assignment_has_a_notebook_tests_and_a_zip_naming_our_plugin(assignm
         config = json.loads(archive.read("otter_config.json"))
     assert {f"tests/q{p}.py" for p in AUTO_PARTS} | {"tests/q4.py"} <= names
     assert config["plugins"] == [{"grader.otter.plugin.GraderPlugin": {"problem": "dis02"}}]
-    assert any(n.startswith("files/grader-") for n in names)
+    assert any(n.startswith("files/sandgrade-") for n in names)
 
 
 def otter_run(assignment: Path, submission: Path, out: Path) -> dict[str, dict]:

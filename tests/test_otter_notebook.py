@@ -187,7 +187,7 @@ def student_python(tmp_path_factory) -> Path:
     (site / "instructor_packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     python = base / "env" / "bin" / "python"
     install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-                              "--no-deps", "--no-index", *map(str, (base / "kit").glob("grader-*.whl"))],
+                              "--no-deps", "--no-index", *map(str, (base / "kit").glob("sandgrade-*.whl"))],
                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert install.returncode == 0, install.stderr[-2000:]
     where = subprocess.run([python, "-c", "import grader, otter; from grader.core import spec; "

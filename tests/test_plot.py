@@ -210,5 +210,5 @@ def test_without_matplotlib_a_clear_message(tmp_path):
             f"{str(ALICE)!r}, '--out', {str(tmp_path / 'out')!r}]; from grader.cli import main; main()")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
-    assert "grader plot needs matplotlib: pip install 'grader[plot]'" in result.stderr
+    assert "grader plot needs matplotlib: pip install 'sandgrade[plot]'" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()

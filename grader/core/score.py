@@ -82,6 +82,7 @@ class ScoreDocument(BaseModel):
     score: float
     max_score: float
     seed: int
+    seed_rule: Line = ""     # how a batch chose its seeds, when not one for all (a Gradescope export's)
     parts: list[PartResult]
     isolation: str                                   # how student code was kept apart
     load_messages: list[Text] = Field(default_factory=list)

@@ -102,7 +102,7 @@ def _otter_generate(work: Path, zip_path: Path, support: list[Path]) -> None:
     try:
         import otter  # noqa: F401
     except ImportError:
-        raise OtterUnavailable("grader otter build needs otter-grader: pip install 'grader[otter]'") from None
+        raise OtterUnavailable("grader otter build needs otter-grader: pip install 'sandgrade[otter]'") from None
     done = subprocess.run(
         [sys.executable, "-m", "otter", "generate", "-t", "tests", "-o", str(zip_path),
          "-c", "otter_config.json", "-r", "requirements.txt",
