@@ -17,8 +17,8 @@ from grader.core import spec as specs
 from grader.core.cases import DEFAULT_SEED
 from grader.core.engine import grade
 from grader.errors import GraderError, ReportError, UsageError
-from grader.render import report
-from grader.submission import check_path
+from grader.reports.terminal import report
+from grader.submissions.files import check_path
 
 
 class Command(click.Command):
@@ -110,8 +110,9 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
           seed: int, problem: str, isolation: str) -> None:
     """Grade every submission in FOLDER: its .py and .ipynb files, and each sub-folder holding one
     (a Gradescope export's submission_metadata.yml names the students)."""
-    from grader import gradebook, parallel   # here, so `grader check` does not pay for them
-    from grader.batch import discover, in_shard, mend_tail, parse_shard, read_documents
+    from grader.batch import gradebook
+    from grader.batch import workers as parallel   # here, so `grader check` does not pay for them
+    from grader.batch.folders import discover, in_shard, mend_tail, parse_shard, read_documents
     try:
         index, count = parse_shard(shard)
     except ValueError as err:
@@ -159,7 +160,7 @@ def student_kit(folder: Path, problem: str) -> None:
     """Write into FOLDER a wheel that students pip install to run `grader check` with public
     checks only (fixed test vectors, finite differences of their own code), and a README.md.
     No reference solution goes in it."""
-    from grader import kit
+    from grader.platforms import kit
     specs.load(problem)
     wheel = kit.build(problem, folder)
     click.echo(f"wrote {wheel} and {folder / 'README.md'}", err=True)
@@ -177,7 +178,7 @@ def student_kit(folder: Path, problem: str) -> None:
 def plot(which: str, submission: Path, out: Path, unit: int | None, seed: int, problem: str, isolation: str) -> None:
     """Draw plot set WHICH (e.g. 1) from SUBMISSION's own functions, over the reference's where
     there is one. Exit status: 0 every curve drawn, 1 some could not be, 2 misuse."""
-    from grader import plotting
+    from grader.plotting import readings as plotting
     check_path(submission)
     loaded = specs.load(problem, grading=False)   # the reference, where there is one, is drawn too
     result = plotting.make(submission, loaded, which, out, seed, unit, isolation_mode(isolation))
@@ -193,8 +194,8 @@ def plot(which: str, submission: Path, out: Path, unit: int | None, seed: int, p
               help="How many failing checks and slowest submissions to list.")
 def summary(results: Path, plot_path: Path | None, top: int) -> None:
     """Per-part means and pass rates, common failures, errors, timeouts, slowest submissions."""
-    from grader import gradebook
-    from grader.batch import read_documents
+    from grader.batch import gradebook
+    from grader.batch.folders import read_documents
     documents = read_documents(results)
     stats = gradebook.summarize(documents, top)
     click.echo(gradebook.render(stats))
@@ -216,8 +217,8 @@ def report_command(results: Path, html_path: Path, top: int) -> None:
     """A class report from RESULTS as one HTML file to open in a browser and share: the totals,
     each part's pass rate, common mistakes, errors and timeouts, and a sortable, searchable table
     of students whose rows open each one's feedback. Its numbers are `grader summary`'s."""
-    from grader import html_report
-    from grader.batch import read_documents
+    from grader.reports import html as html_report
+    from grader.batch.folders import read_documents
     try:
         page, plotted = html_report.build(read_documents(results), top, source=results.name)
     except ReportError as err:
@@ -237,8 +238,8 @@ def report_command(results: Path, html_path: Path, top: int) -> None:
 @click.argument("parts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def merge(out: Path, parts: tuple[Path, ...]) -> None:
     """Join the JSON Lines files of shards into OUT, one document per submission."""
-    from grader import gradebook
-    from grader.batch import read_documents
+    from grader.batch import gradebook
+    from grader.batch.folders import read_documents
     documents = gradebook.latest([doc for part in parts for doc in read_documents(part)])
     seeds = {doc.get("seed") for doc in documents}
     if len(seeds) > 1:
@@ -264,8 +265,8 @@ def gradescope() -> None:
 @click.option("--submission-name", help="The file to grade when an upload holds several (say homework.ipynb).")
 def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submission_name: str | None) -> None:
     """Write a Gradescope autograder ZIP (setup.sh, run_autograder, grader as a wheel)."""
-    from grader.gradescope import Config
-    from grader.gradescope_build import build
+    from grader.platforms.gradescope import Config
+    from grader.platforms.gradescope_build import build
     if not (specs.PROBLEMS_ROOT / problem / "spec.toml").is_file():
         raise UsageError(f"no problem set named {problem!r} under {specs.PROBLEMS_ROOT}")
     specs.load(problem)
@@ -283,7 +284,7 @@ def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submi
 @isolation_option
 def gradescope_run(root: Path, isolation: str) -> None:
     """Grade ROOT/submission and write ROOT/results/results.json, as run_autograder does."""
-    from grader import gradescope as gs
+    from grader.platforms import gradescope as gs
     if not root.is_dir():
         raise UsageError(f"no such folder: {root}")
     results = gs.run(root, None if isolation == "auto" else isolation_mode(isolation))
@@ -300,7 +301,7 @@ def otter() -> None:
 @problem_option
 def otter_build(folder: Path, problem: str) -> None:
     """Write FOLDER: the student notebook, tests/ and autograder.zip, questions q<part>."""
-    from grader.otter.build import build
+    from grader.platforms.otter.build import build
     try:
         made = build(specs.load(problem), folder)
     except OSError as err:

@@ -9,8 +9,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from grader import packaging
-from grader.gradescope import CONFIG_NAME, Config
+from grader.platforms import packaging
+from grader.platforms.gradescope import CONFIG_NAME, Config
 
 VENV = "/opt/grader"
 RUN_SECONDS = 300    # then grader is killed and the fallback writes results: far past a submission's

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from grader import text
-from grader.submission import SUFFIXES, BrokenSubmission, Source, open_below, read_named
+from grader.submissions.files import SUFFIXES, BrokenSubmission, Source, open_below, read_named
 
 METADATA = "submission_metadata.yml"
 MAX_DEPTH = 20          # folder levels searched below a student's folder
