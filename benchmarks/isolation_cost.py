@@ -15,12 +15,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import sandbox  # noqa: E402
+from grader.sandbox import isolation as sandbox  # noqa: E402
 from grader.core import spec  # noqa: E402
 from grader.core.engine import grade  # noqa: E402
-from grader.forkserver import ForkServer  # noqa: E402
-from grader.runner import ChildSession, Limits  # noqa: E402
-from grader.submission import units  # noqa: E402
+from grader.sandbox.forkserver import ForkServer  # noqa: E402
+from grader.sandbox.session import ChildSession, Limits  # noqa: E402
+from grader.submissions.files import units  # noqa: E402
 
 SUBMISSION = ROOT / "submissions_example" / "alice_correct.py"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import sandbox  # noqa: E402
+from grader.sandbox import isolation as sandbox  # noqa: E402
 from grader.core import spec  # noqa: E402
 from grader.core.engine import judge_parts, open_session  # noqa: E402
-from grader.submission import units  # noqa: E402
+from grader.submissions.files import units  # noqa: E402
 
 CORRECT = sorted(p for p in (ROOT / "tests/solutions/correct").iterdir() if p.suffix in (".py", ".ipynb"))
 

@@ -17,8 +17,8 @@ from grader.core import spec as specs
 from grader.core.cases import DEFAULT_SEED
 from grader.core.engine import grade
 from grader.errors import GraderError, ReportError, UsageError
-from grader.render import report
-from grader.submission import check_path
+from grader.reports.terminal import report
+from grader.submissions.files import check_path
 
 
 class Command(click.Command):
@@ -112,7 +112,7 @@ def gradebook_options(command):
 
 
 def _roster(path: Path | None, csv_format: str):
-    from grader.roster import RosterError, read
+    from grader.batch.roster import RosterError, read
     if csv_format == "canvas" and path is None:
         raise click.UsageError("--csv-format canvas needs --roster: your Canvas gradebook export "
                                "(Grades > Export), whose columns Canvas matches students on")
@@ -124,8 +124,8 @@ def _roster(path: Path | None, csv_format: str):
 
 def _write_gradebook(documents: list[dict], path: Path, csv_format: str, roster, column: str | None,
                      problem_name: str) -> None:
-    from grader import gradebook
-    from grader.roster import RosterError
+    from grader.batch import gradebook
+    from grader.batch.roster import RosterError
     try:
         loaded = specs.load(problem_name)
         titles = (loaded.spec.title, loaded.spec.name)
@@ -168,8 +168,9 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
     """Grade every submission in DIR_OR_ZIP: its .py and .ipynb files, and each sub-folder holding
     one. A Gradescope export (its zip, its folder, or the folder it was unzipped into): each
     submission_<id> folder is one submission, its students and seed from submission_metadata.yml."""
-    from grader import export, parallel   # here, so `grader check` does not pay for them
-    from grader.batch import assign_seeds, discover, in_shard, mend_tail, parse_shard, read_documents
+    from grader.batch import export
+    from grader.batch import workers as parallel   # here, so `grader check` does not pay for them
+    from grader.batch.folders import assign_seeds, discover, in_shard, mend_tail, parse_shard, read_documents
     try:
         index, count = parse_shard(shard)
     except ValueError as err:
@@ -179,7 +180,7 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
         raise click.UsageError("--roster, --column and --csv-format shape the gradebook: give --csv too")
     class_roster = _roster(roster, csv_format)
     if class_roster is not None and csv_format == "canvas":     # a wrong --column is found before grading
-        from grader.roster import RosterError, assignment_column
+        from grader.batch.roster import RosterError, assignment_column
         try:
             assignment_column(class_roster, column, [loaded.spec.title, loaded.spec.name])
         except RosterError as err:
@@ -221,7 +222,7 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
 @gradebook_options
 def gradebook_command(results: Path, out: Path, csv_format: str, roster: Path | None, column: str | None) -> None:
     """Write a gradebook CSV from RESULTS (a batch's JSON Lines) without grading again."""
-    from grader.batch import read_documents
+    from grader.batch.folders import read_documents
     documents = read_documents(results)
     if not documents:
         raise click.UsageError(f"{text.line(str(results))} holds no score documents")
@@ -255,7 +256,7 @@ def student_kit(folder: Path, problem: str) -> None:
     """Write into FOLDER a wheel that students pip install to run `grader check` with public
     checks only (fixed test vectors, finite differences of their own code), and a README.md.
     No reference solution goes in it."""
-    from grader import kit
+    from grader.platforms import kit
     specs.load(problem)
     wheel = kit.build(problem, folder)
     click.echo(f"wrote {wheel} and {folder / 'README.md'}", err=True)
@@ -273,7 +274,7 @@ def student_kit(folder: Path, problem: str) -> None:
 def plot(which: str, submission: Path, out: Path, unit: int | None, seed: int, problem: str, isolation: str) -> None:
     """Draw plot set WHICH (e.g. 1) from SUBMISSION's own functions, over the reference's where
     there is one. Exit status: 0 every curve drawn, 1 some could not be, 2 misuse."""
-    from grader import plotting
+    from grader.plotting import readings as plotting
     check_path(submission)
     loaded = specs.load(problem, grading=False)   # the reference, where there is one, is drawn too
     result = plotting.make(submission, loaded, which, out, seed, unit, isolation_mode(isolation))
@@ -289,8 +290,8 @@ def plot(which: str, submission: Path, out: Path, unit: int | None, seed: int, p
               help="How many failing checks and slowest submissions to list.")
 def summary(results: Path, plot_path: Path | None, top: int) -> None:
     """Per-part means and pass rates, common failures, errors, timeouts, slowest submissions."""
-    from grader import gradebook
-    from grader.batch import read_documents
+    from grader.batch import gradebook
+    from grader.batch.folders import read_documents
     documents = read_documents(results)
     stats = gradebook.summarize(documents, top)
     click.echo(gradebook.render(stats))
@@ -312,8 +313,8 @@ def report_command(results: Path, html_path: Path, top: int) -> None:
     """A class report from RESULTS as one HTML file to open in a browser and share: the totals,
     each part's pass rate, common mistakes, errors and timeouts, and a sortable, searchable table
     of students whose rows open each one's feedback. Its numbers are `grader summary`'s."""
-    from grader import html_report
-    from grader.batch import read_documents
+    from grader.reports import html as html_report
+    from grader.batch.folders import read_documents
     try:
         page, plotted = html_report.build(read_documents(results), top, source=results.name)
     except ReportError as err:
@@ -333,8 +334,8 @@ def report_command(results: Path, html_path: Path, top: int) -> None:
 @click.argument("parts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def merge(out: Path, parts: tuple[Path, ...]) -> None:
     """Join the JSON Lines files of shards into OUT, one document per submission."""
-    from grader import gradebook
-    from grader.batch import read_documents
+    from grader.batch import gradebook
+    from grader.batch.folders import read_documents
     documents = gradebook.latest([doc for part in parts for doc in read_documents(part)])
     # one seed for all, or one rule for all (a Gradescope export: each student's own seed)
     seeds = {doc.get("seed_rule") or doc.get("seed") for doc in documents}
@@ -361,8 +362,8 @@ def gradescope() -> None:
 @click.option("--submission-name", help="The file to grade when an upload holds several (say homework.ipynb).")
 def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submission_name: str | None) -> None:
     """Write a Gradescope autograder ZIP (setup.sh, run_autograder, grader as a wheel)."""
-    from grader.gradescope import Config
-    from grader.gradescope_build import build
+    from grader.platforms.gradescope import Config
+    from grader.platforms.gradescope_build import build
     if not (specs.PROBLEMS_ROOT / problem / "spec.toml").is_file():
         raise UsageError(f"no problem set named {problem!r} under {specs.PROBLEMS_ROOT}")
     specs.load(problem)
@@ -380,7 +381,7 @@ def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submi
 @isolation_option
 def gradescope_run(root: Path, isolation: str) -> None:
     """Grade ROOT/submission and write ROOT/results/results.json, as run_autograder does."""
-    from grader import gradescope as gs
+    from grader.platforms import gradescope as gs
     if not root.is_dir():
         raise UsageError(f"no such folder: {root}")
     results = gs.run(root, None if isolation == "auto" else isolation_mode(isolation))
@@ -397,7 +398,7 @@ def otter() -> None:
 @problem_option
 def otter_build(folder: Path, problem: str) -> None:
     """Write FOLDER: the student notebook, tests/ and autograder.zip, questions q<part>."""
-    from grader.otter.build import build
+    from grader.platforms.otter.build import build
     try:
         made = build(specs.load(problem), folder)
     except OSError as err:

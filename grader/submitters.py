@@ -38,7 +38,7 @@ def seed_from(assignment_id, submitters) -> int | None:
 
 def seed_for(metadata: dict) -> int | None:
     """The student's seed on Gradescope: from the assignment id and the submitters' emails,
-    which `grader batch` finds again in Gradescope's export (grader.export), so a regrade there
+    which `grader batch` finds again in Gradescope's export (grader.batch.export), so a regrade there
     uses the same cases. None without an assignment id or submitters."""
     assignment = metadata.get("assignment") if isinstance(metadata.get("assignment"), dict) else {}
     users = metadata.get("users") if isinstance(metadata.get("users"), list) else []

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
+from grader.sandbox import isolation as sandbox
 from grader.core import spec
 from grader.core.engine import grade
-from grader.forkserver import ForkServer
+from grader.sandbox.forkserver import ForkServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "tests" / "solutions"

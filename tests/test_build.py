@@ -29,7 +29,8 @@ def test_the_distribution_is_named_sandgrade_everywhere():
     assert grader.DISTRIBUTION == "sandgrade"
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'name = "sandgrade"' in pyproject and 'grader = "grader.cli:main"' in pyproject
-    from grader import gradescope_build, packaging
+    from grader.platforms import gradescope_build
+    from grader.platforms import packaging
     assert 'name = "sandgrade"' in packaging.pyproject(["numpy"])
     assert "sandgrade-*.whl" in gradescope_build.SETUP and "grader-*.whl" not in gradescope_build.SETUP
     for path in [ROOT / "README.md", *sorted((ROOT / "grader").rglob("*.py"))]:

@@ -64,8 +64,8 @@ def test_the_engine_grades_a_missing_file_rather_than_raise_a_usage_error(tmp_pa
 def test_a_kit_cannot_build_a_kit(tmp_path):
     kit_folder = tmp_path / "dis02"
     kit_folder.mkdir()
-    from grader.otter.checks import public_problem
-    from grader import kit
+    from grader.platforms.otter.checks import public_problem
+    from grader.platforms import kit
     problem = public_problem("dis02")
     (kit_folder / "spec.toml").write_text(kit.spec_without_hints(problem.folder / "spec.toml"))
     (kit_folder / "vectors.json").write_text(problem.vectors.model_dump_json())

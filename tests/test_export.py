@@ -10,8 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import export, gradescope
-from grader.gradescope import Config, GradescopeResults
+from grader.batch import export
+from grader.platforms import gradescope
+from grader.platforms.gradescope import Config, GradescopeResults
 from grader.submitters import seed_for
 from grader.core.score import PartResult, ScoreDocument
 from tests.conftest import BASE, GRADER, ROOT, run_cli

@@ -69,7 +69,8 @@ def test_a_broken_spec_gets_a_clear_message(tmp_path):
 
 def test_toy_plot_set_is_drawn_by_the_same_engine(tmp_path):
     import numpy as np
-    from grader import plotting, sandbox
+    from grader.plotting import readings as plotting
+    from grader.sandbox import isolation as sandbox
     path = tmp_path / "toy_answer.py"
     path.write_text(RIGHT.replace("3 * a * t * t", "3 * a * t * abs(t)"))
     problem = spec.load(str(TOY), grading=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import roster as rosters
+from grader.batch import roster as rosters
 from tests.conftest import BASE, ROOT, run_cli
 
 ROSTERS = ROOT / "tests" / "rosters"

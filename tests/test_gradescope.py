@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradescope import GradescopeResults
+from grader.platforms.gradescope import GradescopeResults
 from grader.submitters import seed_for
 from tests.conftest import AUTO_PARTS, ROOT, SOLUTIONS, run_cli
 
@@ -203,7 +203,7 @@ FORGED = json.dumps({"score": 1000, "execution_time": 0, "output": "forged", "te
 def run_autograder(tmp_path: Path, root: Path, venv: Path) -> subprocess.CompletedProcess:
     """The zip's run_autograder script, as Gradescope runs it (after a results.json that a
     student or an earlier run left behind)."""
-    from grader.gradescope_build import RUN
+    from grader.platforms.gradescope_build import RUN
     script = tmp_path / "run_autograder"
     script.write_text(RUN)
     script.chmod(0o755)
@@ -295,7 +295,7 @@ def own_memory_cap_undone():
 
 @pytest.mark.parametrize("error", [RuntimeError("a bug of ours"), MemoryError()])
 def test_a_crash_of_ours_writes_results_that_say_so(tmp_path, monkeypatch, error, own_memory_cap_undone):
-    from grader import gradescope
+    from grader.platforms import gradescope
     from grader.core import engine
 
     def crash(*args, **kwargs):

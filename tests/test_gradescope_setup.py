@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import lock
+from grader.platforms import lock
 from tests.conftest import SOLUTIONS, run_cli
 
 TARGETS = ["3.10", "3.11", "3.12", "3.13"]

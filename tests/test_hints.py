@@ -8,7 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from grader import gradebook, sandbox
+from grader.batch import gradebook
+from grader.sandbox import isolation as sandbox
 from grader.core import expr, spec
 from grader.core.cases import Case
 from grader.core.engine import open_session
@@ -17,7 +18,7 @@ from grader.core.spec import Tolerance
 from grader.errors import SpecError
 from grader.judge import hints
 from grader.judge.values import NotNumeric, as_array
-from grader.submission import units
+from grader.submissions.files import units
 from tests.conftest import CORRECT, SOLUTIONS, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))

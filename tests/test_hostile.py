@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
+from grader.sandbox import isolation as sandbox
 from grader.core.engine import grade
 from tests.conftest import AUTO_PARTS, BASE, ROOT, failing, our_processes_running, run_cli, sabotage
 

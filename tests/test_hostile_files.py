@@ -19,8 +19,9 @@ from pathlib import Path
 import click
 import pytest
 
-from grader import sandbox, text
-from grader.batch import MAX_DEPTH, MAX_ENTRIES, discover
+from grader import text
+from grader.sandbox import isolation as sandbox
+from grader.batch.folders import MAX_DEPTH, MAX_ENTRIES, discover
 from grader.core.engine import grade
 from tests.conftest import AUTO_PARTS, BASE, MANUAL_PARTS, run_cli, sabotage
 
@@ -393,7 +394,9 @@ def test_check_report_of_hostile_names_and_exceptions_holds_no_control(tmp_path)
 def test_displays_clean_documents_they_did_not_make(tmp_path):
     """A JSON Lines file from elsewhere (an older grader, a hand edit) holding raw controls:
     summary and the CSV clean it themselves; they do not rely on the documents being clean."""
-    from grader import gradebook, gradescope, render
+    from grader.batch import gradebook
+    from grader.platforms import gradescope
+    from grader.reports import terminal as render
     from grader.core.score import CheckResult, PartResult, ScoreDocument
     doc = {"submission": "=1+1\x1b]0;t\x07\u202e\x9b", "problem": "dis02", "score": 0, "max_score": 1,
            "seed": 1, "isolation": "process", "students": [{"name": "@x\x9d", "email": "", "sid": ""}],
@@ -425,7 +428,7 @@ def test_a_file_swapped_after_it_was_checked(tmp_path, secret, dis02, monkeypatc
     """The window between looking at a name and opening it: the student swaps in a FIFO or a
     link. The open does not follow links, and the file is checked again after opening (fstat);
     a FIFO opened in that window cannot block the read."""
-    import grader.submission as submission
+    import grader.submissions.files as submission
     root = tmp_path / "class"
     (root / "amy").mkdir(parents=True)
     target = root / "amy" / "sol.py"

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import cgroup, sandbox
-from grader.confine import landlock_abi
-from grader.forkserver import ForkServer
+from grader.sandbox import cgroup
+from grader.sandbox import isolation as sandbox
+from grader.sandbox.confine import landlock_abi
+from grader.sandbox.forkserver import ForkServer
 from grader.core.engine import grade
 from tests.conftest import BASE, GRADER, ROOT
 
@@ -575,8 +576,8 @@ def test_a_student_whose_server_died_under_it_is_graded_again(mode, tmp_path, di
     """The server is killed from outside while it grades an honest student (as an attacker in
     another worker could once do): the worker grades that student again on a fresh server."""
     _require_mode(mode)
-    from grader import parallel
-    from grader.batch import Found
+    from grader.batch import workers as parallel
+    from grader.batch.folders import Found
     path = tmp_path / "honest.py"
     path.write_text(SLOW_HONEST)
     server = ForkServer(mode)
@@ -612,8 +613,8 @@ def test_each_child_has_a_group_of_its_own(dis02):
     if not _cgroups_usable():
         pytest.skip("no writable cgroup fs here")
     from grader.core.plan import plan_for
-    from grader.runner import ChildSession, Limits
-    from grader.submission import units
+    from grader.sandbox.session import ChildSession, Limits
+    from grader.submissions.files import units
     server = ForkServer(sandbox.strongest())
     try:
         session = ChildSession(units(ROOT / "tests/solutions/correct/vectorized.py"), Limits(),

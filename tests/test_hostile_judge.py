@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from grader import child, plotting, sandbox
+from grader.sandbox import child
+from grader.plotting import readings as plotting
+from grader.sandbox import isolation as sandbox
 from grader.core import spec
 from grader.core.engine import grade
 from grader.core.score import ScoreDocument
 from grader.judge.values import leaves
-from grader.judge.wire import Malformed, clean_result, parse_frame
+from grader.sandbox.protocol import Malformed, clean_result, parse_frame
 from tests.conftest import AUTO_PARTS, BASE, ROOT, failing, run_cli
 
 STRONGEST = sandbox.strongest()
@@ -137,7 +139,7 @@ import json, sys, time
 from pathlib import Path
 from grader.core import spec
 from grader.core.engine import grade
-from grader.sandbox import cap_own_memory
+from grader.sandbox.isolation import cap_own_memory
 cap_own_memory(512 << 20)   # a runaway judge would fail with MemoryError, and the check say so
 started = time.monotonic()
 doc = grade(Path(sys.argv[1]), spec.load("dis02"), 182, isolation=sys.argv[2])
@@ -463,7 +465,7 @@ def test_forged_fork_server_replies_cost_only_a_new_server(tmp_path, dis02):
     """The fork server's replies are frames too: a child that copies the server's socket and
     writes to it makes the judge start a new server, nothing more. (Children now drop their
     capabilities first, so the copy itself is refused: either way, nothing is gained.)"""
-    from grader.forkserver import ForkServer
+    from grader.sandbox.forkserver import ForkServer
     path = tmp_path / "thief.py"
     path.write_text(STEAL_THE_SERVERS_SOCKET + BASE)
     server = ForkServer("process")

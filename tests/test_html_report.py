@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.html_report import text
+from grader.reports.html import text
 from tests.conftest import BASE, CORRECT, GRADER, ROOT, SOLUTIONS, run_cli, sabotage
 
 sys.path.insert(0, str(SOLUTIONS))
@@ -297,7 +297,7 @@ def test_every_string_of_a_document_is_escaped(graded):
     """Documents from elsewhere (merged, edited, another version) with markup in every text field:
     names, titles, part ids, check names, hints, messages, output, load messages, students."""
     import json
-    from grader.html_report import build
+    from grader.reports.html import build
     marker = "<script>window.pwned=1</script>"
 
     def spoil(value, key=""):

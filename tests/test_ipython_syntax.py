@@ -1,4 +1,4 @@
-"""grader.ipython_syntax agrees with IPython's own TransformerManager on what is special syntax.
+"""grader.submissions.ipython_syntax agrees with IPython's own TransformerManager on what is special syntax.
 
 IPython writes `get_ipython().run_line_magic(...)`; grader writes what grading needs (`pass`,
 `None`, `[]`, or the statement `%time` runs) and keeps every line in place. The comparison maps
@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from grader.ipython_syntax import to_python
+from grader.submissions.ipython_syntax import to_python
 
 IPython = pytest.importorskip("IPython", reason="IPython comes with otter-grader, a test dependency")
 from IPython.core.inputtransformer2 import TransformerManager  # noqa: E402

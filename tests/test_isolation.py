@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import confine, sandbox, uids
-from grader.cgroup import Cgroup
+from grader.sandbox import confine
+from grader.sandbox import isolation as sandbox
+from grader.sandbox import uids
+from grader.sandbox.cgroup import Cgroup
 from grader.core.engine import grade
 from tests.conftest import BASE, failing, our_processes_running, run_cli, sabotage
 
@@ -134,7 +136,7 @@ def test_cgroup_caps_and_cleans_a_process_tree():
     assert group.pids() == [] and not any(folder.exists() for folder in group.folders)
 
 
-# ---- student uids (user isolation), and what grader.confine builds -----------------------------
+# ---- student uids (user isolation), and what grader.sandbox.confine builds -----------------------------
 
 def _as(uid: int):
     def drop():

@@ -6,7 +6,7 @@ import typing
 
 import pytest
 
-from grader import gradebook
+from grader.batch import gradebook
 from grader.core import score
 from grader.judge.verdict import ERROR_KINDS, Kind
 from tests.conftest import AUTO_PARTS, BASE, SOLUTIONS, run_cli, sabotage

@@ -19,26 +19,30 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-# Modules that make one unit: a package (name.*), or modules the issue-12 layout makes one
-# package. Any other module of grader/ is a unit of its own.
+# Modules that make one unit: a package (name.*), or the modules named. Any other module of
+# grader/ is a unit of its own. The child's side comes first: its modules sit in grader/sandbox
+# but run inside the sandbox (sent as text), so they are a unit apart.
 UNITS = {
+    "child": {"grader.sandbox.child", "grader.sandbox.standins", "grader.sandbox.confine",
+              "grader.sandbox.protocol"},   # protocol: the wire format, on both sides
     "core": {"grader.core.*"},
     "judge": {"grader.judge.*"},
-    "child": {"grader.child", "grader.standins", "grader.confine"},   # confine: how a child walls itself off
-    "sandbox": {"grader.runner", "grader.sandbox", "grader.forkserver", "grader.cgroup", "grader.uids"},
-    "plotting": {"grader.plotting", "grader.drawing"},
-    "platforms": {"grader.otter.*", "grader.kit", "grader.gradescope", "grader.gradescope_build",
-                  "grader.packaging"},
+    "sandbox": {"grader.sandbox.*"},
+    "submissions": {"grader.submissions.*"},
+    "plotting": {"grader.plotting.*"},
+    "platforms": {"grader.platforms.*"},
+    "batch": {"grader.batch.*"},
+    "reports": {"grader.reports.*"},
 }
-# What the sandbox exports to the core flow. Once grader/sandbox/ is a package: {"grader.sandbox"}.
-SANDBOX_API = {"grader.runner", "grader.sandbox"}
+# What the sandbox exports to the core flow: its package's own names (grader/sandbox/__init__.py).
+SANDBOX_API = {"grader.sandbox"}
 # The units each restricted unit may import (its own included); others may import any unit, as
 # long as there is no cycle.
 ALLOWED = {
     # child: the evaluator the reference shares with the child, and the bounds the child keeps
     "judge": {"judge", "child"},
-    # submission: the file as units of code (with notebook, ipython_syntax); text: the sanitiser
-    "core": {"core", "judge", "child", "grader", "errors", "text", "submission", "sandbox"},
+    # submissions: the file as units of code; text: the sanitiser
+    "core": {"core", "judge", "child", "grader", "errors", "text", "submissions", "sandbox"},
     "child": {"child"},
 }
 THIRD_PARTY = {   # beyond the standard library: None = anything
@@ -144,26 +148,29 @@ def test_the_graph_is_read_as_written():
     ours, others = import_graph(ROOT)
     assert "grader.core.plan" in ours["grader.core.engine"]             # from grader.core.plan import ...
     assert "grader.judge.compare" in ours["grader.judge.checks"]        # from grader.judge import compare as cmp
-    assert "grader.standins" in ours["grader.child"]                    # inside a function
+    assert "grader.sandbox.standins" in ours["grader.sandbox.child"]                    # inside a function
     assert "grader.core.cases" not in ours["grader.judge.verdict"]      # under TYPE_CHECKING only
-    assert "grader" in ours["grader.packaging"]                         # import grader
-    assert "click" in others["grader.cli"] and "numpy" in others["grader.child"]
+    assert "grader" in ours["grader.platforms.packaging"]                         # import grader
+    assert "click" in others["grader.cli"] and "numpy" in others["grader.sandbox.child"]
     assert unit_of("grader.core.spec") == "core" and unit_of("grader.core") == "core"
-    assert unit_of("grader.otter") == unit_of("grader.otter.plugin") == unit_of("grader.kit") == "platforms"
+    assert unit_of("grader.platforms.otter") == unit_of("grader.platforms.otter.plugin") == unit_of("grader.platforms.kit") == "platforms"
+    assert unit_of("grader.sandbox.protocol") == "child" and unit_of("grader.sandbox") == unit_of("grader.sandbox.session") == "sandbox"
     assert unit_of("grader.cli") == "cli" and unit_of("grader") == "grader" and unit_of("grader.coreish") == "coreish"
 
 
 PLANTS = [   # (file, code added to it, words of the violation it must cause)
     ("grader/judge/compare.py", "\ndef _f():\n    import click\n", "grader.judge.compare imports click"),
     ("grader/judge/hints.py", "\nfrom grader.core import engine\n", "grader.judge.hints imports grader.core.engine"),
-    ("grader/judge/values.py", "\nfrom grader import runner\n", "grader.judge.values imports grader.runner"),
-    ("grader/core/score.py", "\ndef _f():\n    from grader.otter import build\n", "grader.core.score imports grader.otter.build"),
-    ("grader/core/plan.py", "\nfrom grader import kit\n", "grader.core.plan imports grader.kit"),
-    ("grader/core/engine.py", "\nfrom grader.cgroup import Cgroup\n", "what the sandbox exports"),
+    ("grader/judge/values.py", "\nfrom grader.sandbox import session\n", "grader.judge.values imports grader.sandbox.session"),
+    ("grader/core/score.py", "\ndef _f():\n    from grader.platforms.otter import build\n", "grader.core.score imports grader.platforms.otter.build"),
+    ("grader/core/plan.py", "\nfrom grader.platforms import kit\n", "grader.core.plan imports grader.platforms.kit"),
+    ("grader/core/engine.py", "\nfrom grader.sandbox.cgroup import Cgroup\n", "what the sandbox exports"),
     ("grader/core/cases.py", "\nimport click\n", "grader.core.cases imports click"),
-    ("grader/child.py", "\ndef _f():\n    from grader import text\n", "grader.child imports grader.text"),
-    ("grader/standins.py", "\nimport scipy\n", "grader.standins imports scipy"),
-    ("grader/render.py", "\ndef _f():\n    from grader import cli\n", "cycle"),
+    ("grader/sandbox/child.py", "\ndef _f():\n    from grader import text\n", "grader.sandbox.child imports grader.text"),
+    ("grader/sandbox/standins.py", "\nimport scipy\n", "grader.sandbox.standins imports scipy"),
+    ("grader/sandbox/protocol.py", "\nfrom grader.sandbox import session\n", "grader.sandbox.protocol imports grader.sandbox.session"),
+    ("grader/core/engine.py", "\nfrom grader.sandbox.session import ChildSession\n", "what the sandbox exports"),
+    ("grader/reports/terminal.py", "\ndef _f():\n    from grader import cli\n", "cycle"),
 ]
 
 

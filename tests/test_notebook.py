@@ -4,7 +4,7 @@ import json
 import nbformat
 import pytest
 
-from grader.notebook import NotebookError, code_units, strip_ipython
+from grader.submissions.notebook import NotebookError, code_units, strip_ipython
 
 
 @pytest.mark.parametrize("line, becomes", [

@@ -78,7 +78,7 @@ def test_the_assignment_has_a_notebook_tests_and_a_zip_naming_our_plugin(assignm
         names = set(archive.namelist())
         config = json.loads(archive.read("otter_config.json"))
     assert {f"tests/q{p}.py" for p in AUTO_PARTS} | {"tests/q4.py"} <= names
-    assert config["plugins"] == [{"grader.otter.plugin.GraderPlugin": {"problem": "dis02"}}]
+    assert config["plugins"] == [{"grader.platforms.otter.plugin.GraderPlugin": {"problem": "dis02"}}]
     assert any(n.startswith("files/sandgrade-") for n in names)
 
 
@@ -123,17 +123,17 @@ def test_the_otter_internals_the_plugin_relies_on_are_there():
     """An Otter upgrade that moves any of them fails here, naming what changed, before a course
     finds out from wrong scores (the plugin also refuses to grade with such an Otter)."""
     import otter
-    from grader.otter import compat
+    from grader.platforms.otter import compat
     assert compat.changed() == [], f"otter-grader {otter.__version__}: these changed: {compat.changed()}"
     extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["otter"]
     pinned = re.fullmatch(r"otter-grader\[grading\]==([\w.]+)", extra[0]).group(1)
     assert pinned == compat.TESTED_WITH == otter.__version__, (
-        f"otter-grader {otter.__version__} is installed, pyproject.toml pins {pinned}, grader.otter.compat "
+        f"otter-grader {otter.__version__} is installed, pyproject.toml pins {pinned}, grader.platforms.otter.compat "
         f"was read from {compat.TESTED_WITH}: read the internals it lists again, then move all three")
 
 
 def test_compat_notices_a_changed_internal(monkeypatch):
     from otter.test_files import GradingResults
-    from grader.otter import compat
+    from grader.platforms.otter import compat
     monkeypatch.delattr(GradingResults, "clear_results")
     assert compat.changed() == ["GradingResults has clear_results() and set_output(text)"]

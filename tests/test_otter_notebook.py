@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from grader.core import spec
-from grader.otter import build, checks
+from grader.platforms.otter import build, checks
 from tests.conftest import AUTO_PARTS, ROOT, SOLUTIONS, run_cli
 
 sys.path.insert(0, str(SOLUTIONS))

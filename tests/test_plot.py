@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from grader import plotting, sandbox
+from grader.plotting import readings as plotting
+from grader.sandbox import isolation as sandbox
 from grader.core import spec
 from tests.conftest import ROOT, SOLUTIONS, run_cli
 

@@ -7,12 +7,13 @@ import time
 import numpy as np
 import pytest
 
-from grader import child, sandbox
+from grader.sandbox import child
+from grader.sandbox import isolation as sandbox
 from grader.core.engine import grade, open_session
 from grader.core.plan import plan_for
 from grader.judge import contains, own, precision
 from grader.judge.values import as_array, dtype_of
-from grader.submission import units
+from grader.submissions.files import units
 from tests.conftest import CORRECT, SOLUTIONS, failing
 
 sys.path.insert(0, str(SOLUTIONS))
@@ -163,7 +164,7 @@ def test_ordinary_wrong_answers_never_hear_of_precision(grade_source, forkserver
 
 def test_a_float32_report_in_plain_words(dis02):
     """The person's report: the hint is the check's first line, the advice is in it."""
-    from grader import render
+    from grader.reports import terminal as render
     doc = grade(next(s for s in FLOAT32 if s.name == "cast_at_top.py").path, dis02, 182)
     text = render.report(doc)
     assert "hint: precision: your values are float32 (NumPy float32 keeps about 7 significant digits; " \

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
+from grader.sandbox import isolation as sandbox
 from grader.core import spec
 from grader.core.engine import grade
 from grader.errors import SpecError

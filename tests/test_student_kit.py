@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import kit, sandbox
-from grader.child import evaluate
+from grader.platforms import kit
+from grader.sandbox import isolation as sandbox
+from grader.sandbox.child import evaluate
 from grader.core import expr, spec
 from grader.core.engine import grade
 from grader.errors import KitError
@@ -296,7 +297,7 @@ def test_installed_kit_in_a_fresh_venv(built):
 
 def test_the_kit_plots_problem_1_from_the_students_functions_alone(built, tmp_path):
     """`grader plot 1` from the kit: the student's curves, no reference curve (there is none)."""
-    from grader import plotting
+    from grader.plotting import readings as plotting
     problem = spec.load(str(built[1] / "problems" / "dis02"), grading=False)
     result = plotting.make(ROOT / "submissions_example" / "alice_correct.py", problem, "1", tmp_path,
                            seed=182, unit=None, isolation="bubblewrap")

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 
-from grader.child import evaluate
+from grader.sandbox.child import evaluate
 from grader.core import expr
 from grader.core.cases import Case, generate
 from grader.core.spec import Contains, Output, Part, Problem

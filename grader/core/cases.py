@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.judge.wire import encode_inputs
+from grader.sandbox.protocol import encode_inputs
 
 DEFAULT_SEED = 182   # EECS 182; `grader check --seed N` changes it
 

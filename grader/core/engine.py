@@ -1,7 +1,7 @@
 """From a submission and a problem to a score document: plan -> run -> judge -> score.
 
 The engine takes a problem's plan (grader.core.plan), carries each check's calls to the student's
-code through the boundary (grader.runner), and scores the verdicts (grader.core.score).
+code through the boundary (grader.sandbox.session), and scores the verdicts (grader.core.score).
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from grader.core.plan import Plan, PlannedCheck, plan_for
 from grader.core.score import CaseResult, CheckResult, PartResult, ScoreDocument
 from grader.core.spec import Part, Problem
 from grader.judge.verdict import ERROR_KINDS, Check, Verdict
-from grader.runner import ChildFailure, ChildSession, Limits
-from grader.submission import BrokenSubmission, units
+from grader.sandbox import ChildFailure, ChildSession, Limits
+from grader.submissions.files import BrokenSubmission, units
 
 
 def drive(check: Check, session: ChildSession, seconds: float, detail: bool = False) -> Verdict:
@@ -134,7 +134,7 @@ def _judge_part(problem: Problem, plan: Plan, part: Part, session: ChildSession,
 def open_session(source_units: list[dict], problem: Problem, deadline: float,
                  isolation: str, seed: int, server=None) -> ChildSession:
     """A started child (it imports NumPy while the judge goes on), holding seed's cases;
-    forked from `server` (a grader.forkserver.ForkServer) when there is one."""
+    forked from `server` (a grader.sandbox.forkserver.ForkServer) when there is one."""
     budgets = problem.spec.budgets
     limits = Limits(load_seconds=budgets.load, memory_bytes=budgets.memory_mib << 20,
                     modules=tuple(problem.spec.modules))
@@ -149,8 +149,8 @@ def open_session(source_units: list[dict], problem: Problem, deadline: float,
 
 def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = None,
           isolation: str | None = None, server=None, detail: bool = False) -> ScoreDocument:
-    """isolation: a mode of grader.sandbox; None takes the strongest available. server: a
-    grader.forkserver.ForkServer of that mode to fork the child from (a batch keeps one).
+    """isolation: a mode of grader.sandbox.isolation; None takes the strongest available. server: a
+    grader.sandbox.forkserver.ForkServer of that mode to fork the child from (a batch keeps one).
     detail: every check lists each case's outcome (`grader check --verbose`)."""
     submission_id = submission_id or str(path)
     try:
@@ -162,8 +162,8 @@ def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = N
 
 def grade_units(source_units: list[dict], problem: Problem, seed: int, submission_id: str,
                 isolation: str | None = None, server=None, detail: bool = False) -> ScoreDocument:
-    """grade, for code already in units (grader.submission.units' form): the cells a Jupyter
-    kernel ran, for the in-notebook check of grader.otter.checks."""
+    """grade, for code already in units (grader.submissions.files.units' form): the cells a Jupyter
+    kernel ran, for the in-notebook check of grader.platforms.otter.checks."""
     started = time.monotonic()
     isolation = isolation or sandbox.strongest()
     session = open_session(source_units, problem, started + problem.spec.budgets.submission, isolation,

@@ -161,7 +161,7 @@ class PlotSet(Strict):
     """`grader plot KEY`: panels drawn from the student's functions over the reference's. The
     problem's plots.py supplies the inputs and where the curves may jump or bend."""
     title: str
-    setup: str                # a function in plots.py: (seed, unit or None) -> grader.plotting.Setup
+    setup: str                # a function in plots.py: (seed, unit or None) -> grader.plotting.readings.Setup
     file: str                 # stem of the PNG files
     panels: list[PlotPanel]
 

@@ -1,6 +1,6 @@
 """A student kit's test vectors: its source of cases and expected values, in place of a reference.
 
-A kit's problem folder holds spec.toml and `vectors.json` (written by grader.kit from the
+A kit's problem folder holds spec.toml and `vectors.json` (written by grader.platforms.kit from the
 reference when the kit is built): a few fixed cases per case set, the expected outputs on them
 as JSON numbers, the outputs of common mistakes whose hints give no answer away, and the values
 a `contains` check looks for. The plan (grader.core.plan) builds the same checks from these as
@@ -31,7 +31,7 @@ FORMAT = 1
 
 
 class Array(Strict):
-    """As grader.judge.wire.encode_input: shape and flat data."""
+    """As grader.sandbox.protocol.encode_input: shape and flat data."""
     a: list[int]
     d: list[float]
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
-from grader.child import evaluate
+from grader.sandbox.child import evaluate
 from grader.judge import compare as cmp
 from grader.judge import precision
 

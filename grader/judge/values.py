@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
-from grader.child import MAX_ELEMENTS, MAX_LEAVES
+from grader.sandbox.child import MAX_ELEMENTS, MAX_LEAVES
 from grader.judge import compare as cmp
-from grader.judge.wire import MAX_DIMS, NUMBER_TYPES
+from grader.sandbox.protocol import MAX_DIMS, NUMBER_TYPES
 
 
 class NotNumeric(Exception):

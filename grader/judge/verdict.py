@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Generator, Literal
 import numpy as np
 
 from grader.judge import compare as cmp
-from grader.judge.wire import encode_inputs
+from grader.sandbox.protocol import encode_inputs
 
 if TYPE_CHECKING:   # a type only: the judge runs on anything with a Case's fields
     from grader.core.cases import Case

@@ -1,7 +1,7 @@
 """The Gradescope autograder zip: setup.sh, run_autograder, grader as a wheel, and its config.
 
 setup.sh checks the image's Python first, makes a plain virtual environment and pip-installs the
-wheel with the dependency versions pinned when the zip was built (grader.lock; from the package
+wheel with the dependency versions pinned when the zip was built (grader.platforms.lock; from the package
 registry): no conda, which is what makes Otter's Gradescope builds take tens of minutes.
 """
 from __future__ import annotations
@@ -10,8 +10,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from grader import DISTRIBUTION, lock, packaging
-from grader.gradescope import CONFIG_NAME, Config
+from grader import DISTRIBUTION
+from grader.platforms import lock
+from grader.platforms import packaging
+from grader.platforms.gradescope import CONFIG_NAME, Config
 
 VENV = "/opt/grader"
 NEEDS = (3, 10)      # the oldest Python grader runs on (pyproject's requires-python)

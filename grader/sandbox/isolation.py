@@ -5,12 +5,12 @@
   site-packages hidden), NumPy, /dev, /proc and a private empty /tmp, all read-only but /tmp:
   no repository, no reference, no submissions, no home. Killing bwrap ends the pid namespace,
   and with it everything the submission started.
-- "user": (root only) the child runs under a uid of its own (grader.uids), never shared with a
+- "user": (root only) the child runs under a uid of its own (grader.sandbox.uids), never shared with a
   student graded at the same time; the fork server stays root, so no student can signal it or
   read its memory. The interpreter and NumPy must be readable by every user.
 - "process": its own session and process group, and rlimits.
 
-On top of that, each child walls itself off before any student code runs (grader.confine), as
+On top of that, each child walls itself off before any student code runs (grader.sandbox.confine), as
 far as the machine allows. Where namespaces can be made (probed once): its own mount namespace
 with everything read-only and a fresh size-capped tmpfs on /tmp, /var/tmp and /dev/shm, its own
 IPC, network and UTS namespaces (in bubblewrap: a nested user namespace with its own mount and
@@ -22,7 +22,7 @@ files, IPC objects). In user and process isolation a seccomp filter refuses sock
 and keyrings everywhere. GRADER_NAMESPACES=0 forces the second way.
 
 In every mode the child starts with `-I -S` (no site-packages) and can import only NumPy and the
-standard library. Where the machine allows it, grader.cgroup adds a control group per child
+standard library. Where the machine allows it, grader.sandbox.cgroup adds a control group per child
 capping its whole process tree. The child's code is passed with `-c`, and the submission as text
 over a pipe, so no file of ours or the student's needs to be visible inside.
 """
@@ -44,9 +44,9 @@ from typing import Callable
 
 import numpy
 
-from grader import uids
-from grader.confine import REFUSED_STATUS, landlock_abi
-from grader.child import kill_children
+from grader.sandbox import uids
+from grader.sandbox.confine import REFUSED_STATUS, landlock_abi
+from grader.sandbox.child import kill_children
 from grader.errors import IsolationUnavailable
 
 MODES = ("bubblewrap", "user", "process")
@@ -56,12 +56,12 @@ STANDINS_SOURCE = (Path(__file__).with_name("standins.py")).read_text()
 CHILD_SOURCE = (Path(__file__).with_name("child.py")).read_text()
 # What `python -c` runs: the child's source with, first thing after its __future__ import, a
 # prologue: not dumpable before anything else, so no process of the same user can open our memory
-# while we start; then grader.confine and grader_standins registered as modules (sent as text, so
+# while we start; then grader.sandbox.confine and grader_standins registered as modules (sent as text, so
 # no file of ours need be visible inside).
 _PROLOGUE = ("import ctypes\nctypes.CDLL(None).prctl(4, 0, 0, 0, 0)\n"
-             "import sys, types\n_confine = types.ModuleType('grader.confine')\n"
+             "import sys, types\n_confine = types.ModuleType('grader.sandbox.confine')\n"
              f"exec(compile({CONFINE_SOURCE!r}, 'grader/confine.py', 'exec'), _confine.__dict__)\n"
-             "sys.modules['grader.confine'] = _confine\ndel _confine\n"
+             "sys.modules['grader.sandbox.confine'] = _confine\ndel _confine\n"
              "_standins = types.ModuleType('grader_standins')\n"
              "sys.modules['grader_standins'] = _standins\n"
              f"exec(compile({STANDINS_SOURCE!r}, 'grader/standins.py', 'exec'), _standins.__dict__)\n"
@@ -260,7 +260,7 @@ def bwrap_argv(command: list[str], modules: tuple[str, ...] = ()) -> list[str]:
     return argv + ["--"] + command
 
 
-# ---- what each child does to itself (grader.confine) --------------------------------------------
+# ---- what each child does to itself (grader.sandbox.confine) --------------------------------------------
 
 def _kernel_at_least(major: int, minor: int) -> bool:
     try:
@@ -271,7 +271,7 @@ def _kernel_at_least(major: int, minor: int) -> bool:
 
 
 def _child_plan(mode: str, namespaces: bool) -> dict:
-    """The child's steps (see grader.confine), with or without namespaces of its own."""
+    """The child's steps (see grader.sandbox.confine), with or without namespaces of its own."""
     if mode == "bubblewrap":
         # bwrap already gives pid, net, uts and a read-only world; per child, a nested user
         # namespace owns a fresh mount and IPC namespace and tmpfs mounts
@@ -362,7 +362,7 @@ def after_child(mode: str) -> None:
 def launch(mode: str, args: list[str], env: dict[str, str], modules: tuple[str, ...] = ()) -> Launch:
     """The argv that starts grader/child.py under `mode` with args: `RFD WFD` for a child that
     reads requests on RFD and replies on WFD, or `forkserver SOCKET_FD`. The child walls itself
-    off (grader.confine) before it imports NumPy; a fork server does so in each child it forks.
+    off (grader.sandbox.confine) before it imports NumPy; a fork server does so in each child it forks.
     modules: what the problem set lets students import besides NumPy and the standard library."""
     python = _public_interpreter() if mode == "user" else interpreter()
     if mode == "bubblewrap":
@@ -375,7 +375,7 @@ def launch(mode: str, args: list[str], env: dict[str, str], modules: tuple[str, 
         cut = argv.index("--")
         return Launch(argv[:cut] + settings + argv[cut:], None, "/tmp")
     # NumPy (and `modules`) are found by a finder that looks in their folders for them alone
-    # (grader.confine.begin), so the rest of our site-packages (this package, its reference
+    # (grader.sandbox.confine.begin), so the rest of our site-packages (this package, its reference
     # answers) is not on the path
     return Launch([python, "-I", "-S", "-u", "-c", PROGRAM, *args, "-", json.dumps(plan(mode, modules))],
                   None, "/tmp")

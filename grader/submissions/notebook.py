@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from grader.ipython_syntax import Budget, TooMuchToRead, to_python
+from grader.submissions.ipython_syntax import Budget, TooMuchToRead, to_python
 
 # Otter skips cells tagged so when it grades (its own setup and check calls); so does grader
 SKIP_TAG = "otter_ignore"

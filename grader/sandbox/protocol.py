@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from grader.child import MAX_DEPTH, MAX_ELEMENTS, MAX_LEAVES
+from grader.sandbox.child import MAX_DEPTH, MAX_ELEMENTS, MAX_LEAVES
 
 MAX_FRAME_BYTES = 16 << 20     # a longer frame is refused by its length header, unread
 # Caps a frame written by the child cannot reach within MAX_FRAME_BYTES (json.dumps puts ", "

@@ -14,14 +14,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import packaging
+from grader.platforms import packaging
 from grader.core.spec import Problem
 from grader.errors import OtterUnavailable
 
 TEST_FILE = '''"""Question {name}: part {part} of {problem} ({title}). grader's engine grades it in its sandbox."""
 from otter.test_files import test_case
 
-from grader.otter.checks import check_part
+from grader.platforms.otter.checks import check_part
 
 OK_FORMAT = False   # an exception-based test file (OK-format doctests print np.True_ under NumPy 2)
 name = "{name}"
@@ -36,7 +36,7 @@ def {function}(env):
 # grader's Notebook says what ran; where grader is not installed (in its own sandbox, which
 # grades this cell from the kernel's history, or on Colab) Otter's own does the same checks
 SETUP_CELL = """try:
-    from grader.otter.notebook import Notebook
+    from grader.platforms.otter.notebook import Notebook
 except ImportError:
     from otter import Notebook
 grader = Notebook(tests_dir="tests")"""
@@ -126,7 +126,7 @@ def build(problem: Problem, out: Path) -> list[Path]:
         wheel = packaging.wheel(work, [problem.spec.name])
         (work / "otter_config.json").write_text(json.dumps({
             "lang": "python",
-            "plugins": [{"grader.otter.plugin.GraderPlugin": {"problem": problem.spec.name}}],
+            "plugins": [{"grader.platforms.otter.plugin.GraderPlugin": {"problem": problem.spec.name}}],
         }, indent=2))
         # on Gradescope the zip's support files sit in /autograder/source/files
         (work / "requirements.txt").write_text(

@@ -1,6 +1,6 @@
 """The child side of the boundary: runs the student's code and reports raw outputs as plain data.
 
-Started by grader.runner through grader.sandbox as `python -I -S -u -c <this file> RFD WFD SITE`
+Started by grader.sandbox.session through grader.sandbox.isolation as `python -I -S -u -c <this file> RFD WFD SITE`
 (unbuffered, so prints survive a kill; SITE is where NumPy is). It imports only the standard
 library and NumPy, so it runs inside a sandbox that shows nothing else. It talks to the judge over
 two pipe fds with length-prefixed JSON frames and never pickles. The student's prints go to fd 1
@@ -20,9 +20,9 @@ import time
 import traceback
 
 if __name__ == "__main__" and len(sys.argv) > 4:
-    # Started by grader.sandbox (ROLE ARG SITE PLAN): wall ourselves off before NumPy is imported;
-    # grader.confine was registered as a module by the program that runs this file.
-    from grader.confine import begin
+    # Started by grader.sandbox.isolation (ROLE ARG SITE PLAN): wall ourselves off before NumPy is imported;
+    # grader.sandbox.confine was registered as a module by the program that runs this file.
+    from grader.sandbox.confine import begin
     begin(sys.argv[1:])
 
 import numpy as np  # noqa: E402
@@ -346,7 +346,7 @@ def load(units: list[dict], offer: str = "NumPy") -> tuple[dict, dict]:
     sandbox lacks get stand-ins (grader/standins.py); `offer` names what to use instead."""
     standins = sys.modules.get("grader_standins")
     if standins is None:   # imported by the judge (tests), not started as a child
-        from grader import standins
+        from grader.sandbox import standins
     names = frozenset(f"<{unit['name']}>" for unit in units)
     parsed = {unit["name"]: _parse(unit) for unit in units}
     guarded = frozenset(g for unit in units if not isinstance(parsed[unit["name"]], SyntaxError)
@@ -462,7 +462,7 @@ def children_of(pid: int) -> list[int]:
 
 def kill_children(keep=frozenset()) -> int:
     """SIGKILL and reap every child of ours but `keep`, until none is left (orphans come back to
-    a subreaper as they are freed). Used by the fork server and, through grader.sandbox, the judge."""
+    a subreaper as they are freed). Used by the fork server and, through grader.sandbox.isolation, the judge."""
     killed = 0
     for _ in range(100):
         orphans = [pid for pid in children_of(os.getpid()) if pid not in keep]
@@ -485,7 +485,7 @@ def kill_children(keep=frozenset()) -> int:
 def _empty(folder: str) -> None:
     """Remove everything in folder, whatever modes the student gave it (a folder with mode 000
     too, however deep)."""
-    from grader.confine import clear
+    from grader.sandbox.confine import clear
     try:
         entries = os.listdir(folder)
     except OSError:
@@ -507,13 +507,13 @@ def _close_all_but(keep) -> None:
 def forkserver(control_fd: int, plan: dict) -> None:
     """A warm process (NumPy imported) that forks a fresh child per submission, so no student
     pays for interpreter start and none inherits another's state. It never runs student code.
-    It was made not dumpable before anything else ran in it (grader.sandbox.PROGRAM), so no
+    It was made not dumpable before anything else ran in it (grader.sandbox.isolation.PROGRAM), so no
     child can ptrace it or read its memory. Each child walls itself off (plan["child"], see
-    grader.confine) before it reads the submission; a child that kills the server makes the
+    grader.sandbox.confine) before it reads the submission; a child that kills the server makes the
     judge start another. As a subreaper the server gets back whatever a child orphans, and "end"
     kills all of it, then empties what plan["server"] names (a shared /tmp, SysV IPC objects)."""
     import socket
-    from grader.confine import become_subreaper, confine_or_exit, die_with_parent, remove_sysv
+    from grader.sandbox.confine import become_subreaper, confine_or_exit, die_with_parent, remove_sysv
     become_subreaper()
     die_with_parent(os.getppid())
     control = socket.socket(fileno=control_fd)

@@ -1,7 +1,7 @@
 """Walls a child puts up around itself after it starts and before any student code runs, from a
-plan the judge makes (grader.sandbox.plan). Standard library only: this module also runs inside
-the sandbox, where the package is not importable, so grader.sandbox sends its source along with
-the child's and registers it as `grader.confine` there.
+plan the judge makes (grader.sandbox.isolation.plan). Standard library only: this module also runs inside
+the sandbox, where the package is not importable, so grader.sandbox.isolation sends its source along with
+the child's and registers it as `grader.sandbox.confine` there.
 
 A plan (a dict, every key optional) is applied in this order:
   unshare   namespaces to make: "user" (then "map_ids"), "mount", "ipc", "net", "uts"

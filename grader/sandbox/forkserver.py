@@ -9,7 +9,7 @@ counted per student, and removing the child's group kills everything it started.
 also their subreaper; anything of a child's left in the server's own group is killed too.
 
 A server that dies or stops answering is replaced. If it died while one of its children was
-being graded, `spoiled` says so: that student's grading is not to be trusted (grader.parallel
+being graded, `spoiled` says so: that student's grading is not to be trusted (grader.batch.workers
 grades it again on the fresh server).
 """
 from __future__ import annotations
@@ -20,9 +20,9 @@ import signal
 import socket
 import subprocess
 
-from grader import sandbox
-from grader.cgroup import Cgroup
-from grader.runner import GROUP_BASELINE, GROUP_TASKS, ChildFailure, before_exec, child_env
+from grader.sandbox import isolation as sandbox
+from grader.sandbox.cgroup import Cgroup
+from grader.sandbox.session import GROUP_BASELINE, GROUP_TASKS, ChildFailure, before_exec, child_env
 
 READY_SECONDS = 20.0
 REPLY_SECONDS = 10.0

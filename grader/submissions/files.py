@@ -18,8 +18,8 @@ from pathlib import Path
 
 from grader import text
 from grader.errors import UsageError
-from grader.ipython_syntax import TooMuchToRead, to_python
-from grader.notebook import NotebookError, code_units
+from grader.submissions.ipython_syntax import TooMuchToRead, to_python
+from grader.submissions.notebook import NotebookError, code_units
 
 SUFFIXES = (".py", ".ipynb")
 MAX_BYTES = 20 << 20

@@ -11,7 +11,7 @@ import sys
 from otter import Notebook as OtterNotebook
 from otter.test_files.exception_test import ExceptionTestFile
 
-from grader.otter import checks
+from grader.platforms.otter import checks
 
 
 class Checked(ExceptionTestFile):

@@ -27,7 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from grader import DISTRIBUTION
-from grader.packaging import PackagingError
+from grader.platforms.packaging import PackagingError
 
 TARGETS = ("3.10", "3.11", "3.12", "3.13")     # 22.04 has 3.10, 24.04 3.12; 3.11 and 3.13 for other images
 # wheels a Gradescope image (x86_64, glibc 2.35 on 22.04) can install; pip does not widen these itself

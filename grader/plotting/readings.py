@@ -2,10 +2,10 @@
 
 The problem's plots.py names the inputs and where the curves may jump or bend (`Setup`); each
 panel of the spec's [plots.KEY] is one student expression, evaluated in the sandboxed child
-(grader.runner) on a grid of the variable, exactly as checks are: only numbers come back. The
+(grader.sandbox.session) on a grid of the variable, exactly as checks are: only numbers come back. The
 reference's curve, where the problem folder has one, is computed here. Each curve is then read as
 straight pieces between the kinks: slopes, one-sided limits, jumps. Those readings are what the
-PNGs (grader.drawing) label, and what `make` returns.
+PNGs (grader.plotting.drawing) label, and what `make` returns.
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from grader.errors import PlotError
 from grader.judge import values
 from grader.judge.values import NotNumeric, as_array
 from grader.judge.verdict import call
-from grader.runner import ChildFailure, ChildSession, Limits
-from grader.submission import BrokenSubmission, units
+from grader.sandbox import ChildFailure, ChildSession, Limits
+from grader.submissions.files import BrokenSubmission, units
 
 GRID = 241                # evenly spaced points, plus each kink and two points beside it
 BESIDE = 1e-6             # how far beside a kink, relative to max(1, |kink|)
@@ -274,7 +274,7 @@ def make(path: Path, problem: specs.Problem, key: str, out: Path, seed: int, uni
          isolation: str) -> PlotResult:
     """Evaluate and draw plot set `key`: one PNG with every panel, and one per panel."""
     try:
-        from grader import drawing
+        from grader.plotting import drawing
     except ImportError:
         raise PlotError("grader plot needs matplotlib: pip install 'sandgrade[plot]'") from None
     plot_set, setup = plot_setup(problem, key, seed, unit)
@@ -315,7 +315,7 @@ def _reading(shape: Shape, scale: float, var: str) -> list[str]:
 
 def summary(result: PlotResult) -> str:
     """What the PNGs show, as text: each panel's slopes, jumps and problems, then the files."""
-    from grader.render import clean
+    from grader.reports.terminal import clean
     setup = result.setup
     lines = [result.title] + [_plain(t) for t in (setup.about, setup.unit_about) if t]
     lines += [f"loading: {clean(m)}" for m in result.load_messages]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from grader.roster import Roster, RosterError, assignment_column, join
+from grader.batch.roster import Roster, RosterError, assignment_column, join
 from grader.text import csv_cell, line
 
 

@@ -63,7 +63,7 @@ class Cgroup:
     """A group of processes, in each hierarchy we use. `create` returns None where cgroups cannot
     be used. Groups nest: a fork server's group holds its own and one per child."""
 
-    scope: "Cgroup | None" = None   # where new groups go by default (a batch's, see grader.parallel)
+    scope: "Cgroup | None" = None   # where new groups go by default (a batch's, see grader.batch.workers)
 
     def __init__(self, folders: list[Path], v2: bool):
         self.folders = folders

@@ -1,4 +1,4 @@
-"""The PNGs of `grader plot` (matplotlib, headless): the readings of grader.plotting, labelled.
+"""The PNGs of `grader plot` (matplotlib, headless): the readings of grader.plotting.readings, labelled.
 
 Each panel: the reference's curve wide and pale underneath (when there is one), the student's
 on top, a dashed line at each kink, the value taken at the kink as a filled dot and the other
@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from grader.plotting import number  # noqa: E402
+from grader.plotting.readings import number  # noqa: E402
 
 STUDENT, REFERENCE, KINK, NOTE = "#1f5fa8", "#f2a541", "0.35", "#b2182b"
 SAME_RTOL = 1e-7    # readings closer than this (relative) are the same number

@@ -2,14 +2,14 @@
 moment it is done, so an interrupted batch keeps everything it graded.
 
 Each worker is a judge: it loads the problem once and starts a sandboxed fork server, then grades
-one submission at a time, each in a fresh child forked from that server (grader.forkserver). A
+one submission at a time, each in a fresh child forked from that server (grader.sandbox.forkserver). A
 submission whose server died under it is graded again on a fresh one, REGRADES times at most.
 Workers ignore Ctrl-C; the parent stops handing out work, lets the running submissions finish,
 writes them, and leaves a valid file.
 
 The main process makes what the workers share, and removes it whatever becomes of them (a worker
 killed outright runs no exit code): a cgroup scope that every worker's groups go in, and in user
-isolation one student uid per worker (grader.uids), cleared of processes, files and IPC objects
+isolation one student uid per worker (grader.sandbox.uids), cleared of processes, files and IPC objects
 at the end. It is the subreaper of everything below it, so what a dead worker leaves comes back
 to it, and is killed and reaped at the end. A worker that dies breaks the pool: a new one is made, and the submissions that were
 in flight are graded again one at a time, so one that kills its worker again is found; it gets a
@@ -28,12 +28,13 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Callable
 
-from grader import sandbox, uids
-from grader.batch import Found
-from grader.cgroup import Cgroup
+from grader.sandbox import isolation as sandbox
+from grader.sandbox import uids
+from grader.batch.folders import Found
+from grader.sandbox.cgroup import Cgroup
 from grader.core import spec as specs
 from grader.core.engine import grade, not_graded, unreadable
-from grader.forkserver import ForkServer
+from grader.sandbox.forkserver import ForkServer
 
 REGRADES = 2
 GIVE_UP = 3          # workers dying this many times in a row, each grading one submission alone

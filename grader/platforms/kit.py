@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from grader import DISTRIBUTION, __version__, packaging
+from grader import DISTRIBUTION, __version__
+from grader.platforms import packaging
 from grader.core import expr, plan
 from grader.core import spec as specs
 from grader.core.answers import Cases, needles_for, reference_value
@@ -34,8 +35,8 @@ from grader.core.vectors import FORMAT, VECTORS, Vectors
 from grader.errors import KitError, PackagingError
 from grader.judge import gradcheck
 from grader.judge.hints import mistake_values
-from grader.judge.wire import encode_input
-from grader.otter.compat import TESTED_WITH as OTTER_VERSION
+from grader.sandbox.protocol import encode_input
+from grader.platforms.otter.compat import TESTED_WITH as OTTER_VERSION
 
 KIT_CONFIG = "kit.toml"
 SECRET_FILES = ("reference.py", "mistakes.py")    # never shipped, and none of their lines either

@@ -18,10 +18,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from grader import sandbox
-from grader.cgroup import Cgroup
-from grader.confine import REFUSED_STATUS
-from grader.judge.wire import MAX_FRAME_BYTES, Malformed, load_report, parse_frame, results_of
+from grader.sandbox import isolation as sandbox
+from grader.sandbox.cgroup import Cgroup
+from grader.sandbox.confine import REFUSED_STATUS
+from grader.sandbox.protocol import MAX_FRAME_BYTES, Malformed, load_report, parse_frame, results_of
 
 MAX_REPLY_BYTES = MAX_FRAME_BYTES  # a reply larger than this is refused unread
 OUTPUT_HEAD = OUTPUT_TAIL = 4096  # bytes of the student's own output kept from each end
@@ -155,7 +155,7 @@ class ChildSession:
     def __init__(self, units: list[dict], limits: Limits, deadline: float, isolation: str = "process",
                  case_table: str = "{}", server=None):
         self.units = units
-        self.server = server              # a grader.forkserver.ForkServer, or None for a new process
+        self.server = server              # a grader.sandbox.forkserver.ForkServer, or None for a new process
         self.case_table = case_table      # JSON of every case's inputs, sent once per child
         self.limits = limits
         self.isolation = isolation
@@ -226,8 +226,8 @@ class ChildSession:
 
     def _end(self, dying: bool = False) -> int | None:
         """Stop the child and everything it started; its exit status if it had ended by itself
-        (`dying`: it closed its pipe, so give it a moment to finish). See grader.sandbox and
-        grader.cgroup for how, per isolation mode."""
+        (`dying`: it closed its pipe, so give it a moment to finish). See grader.sandbox.isolation and
+        grader.sandbox.cgroup for how, per isolation mode."""
         if self.server is not None:
             return self.server.end(dying)
         try:

@@ -24,7 +24,7 @@ import random
 import stat
 from dataclasses import dataclass
 
-from grader.confine import clear as remove_tree, remove_sysv
+from grader.sandbox.confine import clear as remove_tree, remove_sysv
 
 LOCKS = "/run/grader-uids"
 DEFAULT_BASE, DEFAULT_COUNT = 1_900_000_000, 1000

@@ -34,11 +34,11 @@ from grader.core.spec import DEFAULT_PROBLEM
 # questions' results with its own grading, so the kernel need not grade them too
 SCORED_BY_PLUGIN = "GRADER_OTTER_PLUGIN_SCORES"
 PASSED = "public checks passed; hidden checks run when you submit"
-MAX_HISTORY_BYTES = 20 << 20         # as grader.submission.MAX_BYTES for a file
+MAX_HISTORY_BYTES = 20 << 20         # as grader.submissions.files.MAX_BYTES for a file
 CHECK_METHODS = ("check", "check_all")
 
 _graded: dict[str, object] = {}
-# question -> (passed, text) of the latest check, for grader.otter.notebook to show
+# question -> (passed, text) of the latest check, for grader.platforms.otter.notebook to show
 feedback: dict[str, tuple[bool, str]] = {}
 
 
@@ -66,7 +66,7 @@ def kernel_cells(env: dict) -> list[str]:
 def kernel_units(env: dict) -> list[dict]:
     """The units grader.core.engine.grade_units runs: one per cell the kernel ran, named as Jupyter
     numbers them ("cell [5]")."""
-    from grader.notebook import strip_ipython
+    from grader.submissions.notebook import strip_ipython
     cells = kernel_cells(env)
     if sum(len(cell) for cell in cells) > MAX_HISTORY_BYTES:
         raise NotInKernel(f"this kernel has run more than {MAX_HISTORY_BYTES >> 20} MiB of cells: "
@@ -142,7 +142,7 @@ def public_problem(name: str):
     problem = spec.load(name)
     if problem.kit:
         return problem
-    from grader import kit
+    from grader.platforms import kit
     from grader.core.vectors import Vectors
     vectors = Vectors.model_validate(kit.make_vectors(problem, kit.load_config(problem.folder)))
     return spec.Problem(folder=problem.folder, spec=problem.spec, vectors=vectors)
@@ -166,7 +166,7 @@ def _functions(texts) -> set[str]:
 
 
 def missing_functions(checks) -> list[str]:
-    """Functions that failing checks found undefined (grader.child's Missing message)."""
+    """Functions that failing checks found undefined (grader.sandbox.child's Missing message)."""
     found = []
     for check in checks:
         for name in re.findall(r"no function named `(\w+)` is defined", "" if check.passed else check.message):
@@ -198,7 +198,7 @@ def without_pending(spec_part, part):
 
 
 def feedback_text(question: str, part, pending: dict[str, list[str]], load_messages: list[str]) -> str:
-    from grader.render import plain_details
+    from grader.reports.terminal import plain_details
     if part.status == "passed":
         lines = [f"{question}: {PASSED}"]
     else:

@@ -17,13 +17,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from grader import render, text
-from grader.batch import choose
+from grader import text
+from grader.reports import terminal as render
+from grader.batch.folders import choose
 from grader.core.cases import DEFAULT_SEED
 from grader.core.score import PartResult, ScoreDocument
 from grader.core.spec import DEFAULT_PROBLEM
 from grader.errors import IsolationUnavailable, Misconfigured, SpecError
-from grader.submission import Source
+from grader.submissions.files import Source
 from grader.submitters import read_metadata, seed_for
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]

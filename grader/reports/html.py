@@ -19,12 +19,12 @@ import click
 from pydantic import ValidationError
 
 import grader
-from grader import gradebook
+from grader.batch import gradebook
 from grader import text as sanitise
 from grader.core.score import ScoreDocument
 from grader.errors import ReportError
-from grader.html_assets import SCRIPT, STYLE
-from grader.render import report
+from grader.reports.html_assets import SCRIPT, STYLE
+from grader.reports.terminal import report
 
 
 def text(value: object) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from grader import text
-from grader.submission import MAX_BYTES, SUFFIXES, kind
+from grader.submissions.files import MAX_BYTES, SUFFIXES, kind
 
 METADATA = "submission_metadata.yml"
 EXPORT_NAME = re.compile(r"assignment_(\d+)_export\b")   # also "... (1)", as a second download is named

@@ -16,8 +16,8 @@ from otter.test_files.abstract_test import TestCase, TestCaseResult
 from otter.test_files.exception_test import ExceptionTestFile
 
 from grader.core.cases import DEFAULT_SEED
-from grader.otter import compat
-from grader.otter.checks import SCORED_BY_PLUGIN
+from grader.platforms.otter import compat
+from grader.platforms.otter.checks import SCORED_BY_PLUGIN
 
 
 class OtterIncompatible(RuntimeError):
@@ -30,7 +30,7 @@ class GraderPlugin(AbstractOtterPlugin):
         from grader.core import spec
         from grader.core.engine import grade
         from grader.submitters import seed_for
-        from grader.submission import Source
+        from grader.submissions.files import Source
         differences = compat.changed()
         if differences:
             import otter

@@ -1,7 +1,7 @@
 """Grading a class: find the submissions, grade them in parallel, append each document as it ends.
 
 Layouts of DIR: submission files directly in it; one folder per student holding one `.py` or
-`.ipynb`; and a Gradescope "Export Submissions" folder (grader.export), whose
+`.ipynb`; and a Gradescope "Export Submissions" folder (grader.batch.export), whose
 `submission_metadata.yml` names the students of each `submission_<id>` folder (carried into the
 documents as `students`) and, with the assignment id, fixes each one's seed as on Gradescope.
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 
 from grader import text
 from grader.core.cases import DEFAULT_SEED
-from grader.export import read_submitters
+from grader.batch.export import read_submitters
 from grader.submitters import seed_from
-from grader.submission import SUFFIXES, BrokenSubmission, Source, open_below
+from grader.submissions.files import SUFFIXES, BrokenSubmission, Source, open_below
 
 MAX_DEPTH = 20          # folder levels searched below a student's folder
 MAX_ENTRIES = 10_000    # files and folders looked at in one student's folder
