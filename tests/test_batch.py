@@ -198,3 +198,40 @@ def test_hostile_students_do_not_disturb_honest_ones(tmp_path):
     assert all(docs[f"honest{i}.py"]["score"] == 16 for i in range(6))
     assert docs["exit.py"]["score"] == 0
     assert docs["bomb.py"]["score"] < 16 and docs["hog.py"]["score"] < 16 and docs["hang.py"]["score"] < 16
+
+
+class _PoolThatBreaks:
+    """A stand-in for ProcessPoolExecutor whose first pool breaks at its second submit, as a real
+    one does when a worker dies between a wait and the next hand-out; later pools answer at once."""
+    made = 0
+
+    def __init__(self, **_):
+        type(self).made += 1
+        self.submits = 0
+
+    def submit(self, fn, item):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+        self.submits += 1
+        if type(self).made == 1 and self.submits == 2:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        future = Future()
+        if type(self).made == 1:
+            future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        else:
+            future.set_result(json.dumps({"submission": item}))
+        return future
+
+    def shutdown(self, **_):
+        pass
+
+
+def test_a_pool_that_breaks_at_hand_out_loses_no_submission(tmp_path, monkeypatch):
+    from grader.batch import workers
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", _PoolThatBreaks)
+    written = []
+    with open(tmp_path / "out.jsonl", "a") as sink:
+        batch = workers._Batch(["a", "b", "c"], sink, written.append, 1, ())
+        batch.run()
+    assert sorted(json.loads(line)["submission"] for line in written) == ["a", "b", "c"]
+    assert _PoolThatBreaks.made == 2

@@ -20,7 +20,7 @@ from mutants import MUTANTS, apply  # noqa: E402
 
 VERSION = grader.__version__
 # what the package must carry to grade anything: the engine, the command, the problem set
-NEEDED = ["grader/cli.py", "grader/engine.py", "grader/child.py", "problems/dis02/spec.toml",
+NEEDED = ["grader/cli.py", "grader/core/engine.py", "grader/sandbox/child.py", "problems/dis02/spec.toml",
           "problems/dis02/reference.py", "problems/dis02/cases.py", "problems/dis02/mistakes.py"]
 
 

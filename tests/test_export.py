@@ -13,7 +13,7 @@ import pytest
 from grader.batch import export
 from grader.platforms import gradescope
 from grader.platforms.gradescope import Config, GradescopeResults
-from grader.submitters import seed_for
+from grader.submitters import seed_for, seed_from
 from grader.core.score import PartResult, ScoreDocument
 from tests.conftest import BASE, GRADER, ROOT, run_cli
 
@@ -134,13 +134,13 @@ def _messages(doc: dict, part_id: str) -> list[str]:
 def test_seeds_are_per_student_and_normalised():
     users = [{"email": "Cy@Example.edu", "id": 1}, {"email": " di@example.edu", "id": 2}]
     live = seed_for({"assignment": {"id": ASSIGNMENT}, "users": users})
-    assert live == export.seed_from(str(ASSIGNMENT), list(reversed(STUDENTS["submission_240120"])))
+    assert live == seed_from(str(ASSIGNMENT), list(reversed(STUDENTS["submission_240120"])))
     assert live != seed_for({"assignment": {"id": ASSIGNMENT + 1}, "users": users})
     assert live != seed_for({"assignment": {"id": ASSIGNMENT}, "users": users[:1]})
     # no email: the name counts (whitespace and case aside); nobody, or no assignment: no seed
-    assert export.seed_from(1, [{"name": " Ann  Lee", "email": ""}]) == export.seed_from("1", [{"name": "ann lee"}])
-    assert export.seed_from(1, [{"name": "Ann Lee"}]) != export.seed_from(1, [{"name": "Ann Le"}])
-    assert export.seed_from(1, [{"email": "", "name": ""}]) is None and export.seed_from(None, users) is None
+    assert seed_from(1, [{"name": " Ann  Lee", "email": ""}]) == seed_from("1", [{"name": "ann lee"}])
+    assert seed_from(1, [{"name": "Ann Lee"}]) != seed_from(1, [{"name": "Ann Le"}])
+    assert seed_from(1, [{"email": "", "name": ""}]) is None and seed_from(None, users) is None
     assert seed_for({"users": users}) is None
 
 
@@ -159,7 +159,7 @@ def test_zip_folder_and_outer_folder_grade_the_same(tmp_path):
     assert {k: [s["name"] for s in d["students"]] for k, d in docs.items()} == \
         {k: [p["name"] for p in people] for k, people in STUDENTS.items()}
     assert docs["submission_240120"]["score"] == 16 and docs["submission_240119"]["score"] < 16
-    assert docs["submission_240120"]["seed"] == export.seed_from(ASSIGNMENT, STUDENTS["submission_240120"])
+    assert docs["submission_240120"]["seed"] == seed_from(ASSIGNMENT, STUDENTS["submission_240120"])
     assert len({d["seed"] for d in docs.values()}) == 3
 
 
@@ -186,7 +186,7 @@ def test_an_explicit_seed_wins_and_a_lost_assignment_id_is_said(tmp_path):
     assert {d["seed"] for d in docs.values()} == {182} and "pass --assignment-id" in said
     docs, _ = batch(renamed, tmp_path / "given.jsonl", "--submission-name", "dis02.ipynb",
                     "--assignment-id", str(ASSIGNMENT))
-    assert docs["submission_240118"]["seed"] == export.seed_from(ASSIGNMENT, STUDENTS["submission_240118"])
+    assert docs["submission_240118"]["seed"] == seed_from(ASSIGNMENT, STUDENTS["submission_240118"])
 
 
 def test_shards_of_an_export_merge_but_not_with_a_fixed_seed(tmp_path):

@@ -187,11 +187,13 @@ def test_forged_frame_fails_its_call_only(name, via, tmp_path, dis02, forkserver
     _check_bounded(doc, {"1a"}, time.monotonic() - started)
     scored = [c for c in doc.part("1a").checks if c.points]
     # each scored check of 1a failed on the frame and says so (or, after a large one, found
-    # the part's time budget used up by the attacker's own frames)
+    # the part's time budget used up, or nearly, by the attacker's own frames: on a busy
+    # machine what is left may be a few milliseconds, and the check times out in them)
     assert "refuses" in scored[0].message and REASONS.get(name, "") in scored[0].message, scored[0].message
-    assert all("refuses" in c.message or c.message.startswith("not run:") for c in scored), \
-        [c.message for c in scored]
-    assert scored[0].kind == "malformed" and {c.kind for c in scored} <= {"malformed", "not_run"}
+    assert scored[0].kind == "malformed" and {c.kind for c in scored} <= {"malformed", "not_run", "timeout"}
+    for check in scored:
+        if check.kind == "timeout":
+            assert float(check.message.split("(")[1].split(" s budget")[0]) < 1, check.message
 
 
 def test_1e999_is_an_inf_the_student_sent(tmp_path, dis02):

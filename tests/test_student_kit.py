@@ -181,7 +181,7 @@ def _leaky_stage(line: str):
 
     def stage(problem, vectors, folder, readme):
         staged = real(problem, vectors, folder, readme)
-        render = staged / "grader" / "render.py"
+        render = staged / "grader" / "reports" / "terminal.py"
         render.write_text(render.read_text() + f"\n# {line}\n")
         return staged
     return stage

@@ -125,7 +125,9 @@ class _Batch:
                           f"{len(self.todo) + len(self.suspects)} submissions not graded (--resume "
                           "grades them)", file=sys.stderr)
                     return
-                self._hand_out()
+                if not self._hand_out():
+                    self._replace_pool()
+                    continue
                 done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
                 if self._collect(done):
                     self._replace_pool()
@@ -139,18 +141,26 @@ class _Batch:
             self._collect(running)
             raise
 
-    def _hand_out(self) -> None:
+    def _hand_out(self) -> bool:
+        """Returns False when the pool broke since the last wait (a worker died meanwhile)."""
         if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_start_worker,
                                             initargs=self.initargs)
         if self.suspects:   # one at a time, so a worker's death names its cause
-            if not self.pending:
-                item = self.suspects.popleft()
-                self.pending[self.pool.submit(_grade_one, item)] = (item, True)
-            return
+            return bool(self.pending) or self._submit(self.suspects, alone=True)
         while self.todo and len(self.pending) < 2 * self.jobs:   # every worker busy, no more
-            item = self.todo.popleft()
-            self.pending[self.pool.submit(_grade_one, item)] = (item, False)
+            if not self._submit(self.todo, alone=False):
+                return False
+        return True
+
+    def _submit(self, queue: deque, alone: bool) -> bool:
+        item = queue.popleft()
+        try:
+            self.pending[self.pool.submit(_grade_one, item)] = (item, alone)
+        except BrokenProcessPool:
+            queue.appendleft(item)    # not started: it goes out again on the new pool
+            return False
+        return True
 
     def _collect(self, done) -> bool:
         """Write what finished. Returns whether a worker died (the pool is broken then)."""
