@@ -22,6 +22,7 @@ from grader.core.cases import Case
 from grader.core.strict import Strict
 from grader.errors import SpecError
 from grader.judge.hints import Hints
+from grader.sandbox.protocol import INPUT_DTYPES
 
 if TYPE_CHECKING:   # types only: spec.py loads the vectors
     from grader.core.spec import Contains, Output, Part, Problem, ProblemSpec
@@ -31,12 +32,22 @@ FORMAT = 1
 
 
 class Array(Strict):
-    """As grader.sandbox.protocol.encode_input: shape and flat data."""
+    """As grader.sandbox.protocol.encode_input: shape and flat data, and "t" for whole numbers
+    or truth values."""
     a: list[int]
-    d: list[float]
+    d: list[float | int | bool]
+    t: Literal["int64", "bool"] | None = None
 
 
-Value = float | Array
+class Whole(Strict):
+    i: int
+
+
+class Truth(Strict):
+    b: bool
+
+
+Value = float | Array | Whole | Truth
 
 
 class StoredCase(Strict):
@@ -90,7 +101,11 @@ class Vectors(Strict):
 
 def decode(value: Value):
     if isinstance(value, Array):
-        return np.array(value.d, dtype=np.float64).reshape(value.a)
+        return np.array(value.d, dtype=INPUT_DTYPES.get(value.t, np.float64)).reshape(value.a)
+    if isinstance(value, Whole):
+        return value.i
+    if isinstance(value, Truth):
+        return value.b
     return float(value)
 
 

@@ -64,10 +64,19 @@ def write_frame(fd: int, message: dict) -> None:
 
 # ---- inputs: judge -> child ------------------------------------------------------------------
 
+_INPUT_DTYPES = {"int64": np.int64, "bool": np.bool_}
+
+
 def decode_input(value):
-    """Floats stay Python floats; {"a": shape, "d": flat} becomes a fresh float64 array."""
+    """An input as the case generator made it (protocol.encode_input): a float, an int {"i"}, a
+    bool {"b"}, or {"a": shape, "d": flat, "t"?} a fresh array, float64 unless "t" says int64 or
+    bool."""
     if isinstance(value, dict):
-        return np.array(value["d"], dtype=np.float64).reshape(value["a"])
+        if "i" in value:
+            return int(value["i"])
+        if "b" in value:
+            return bool(value["b"])
+        return np.array(value["d"], dtype=_INPUT_DTYPES.get(value.get("t"), np.float64)).reshape(value["a"])
     return float(value)
 
 

@@ -177,10 +177,24 @@ def load_report(report) -> dict:
 
 # ---- inputs: judge -> child --------------------------------------------------------------------
 
+INPUT_DTYPES = {"int64": np.int64, "bool": np.bool_}   # an array's "t"; float64 when it has none
+
+
 def encode_input(value) -> float | dict:
-    """Judge -> child: a Python float, or {"a": shape, "d": flat list} for an array."""
+    """Judge -> child, an input as the case generator made it: a float as a number, an int as
+    {"i": n}, a bool as {"b": b}, an array as {"a": shape, "d": flat list} with "t": "int64" or
+    "bool" when it holds whole numbers or truth values (child.decode_input undoes it)."""
     if isinstance(value, np.ndarray):
-        return {"a": list(value.shape), "d": value.ravel().tolist()}
+        encoded = {"a": list(value.shape), "d": value.ravel().tolist()}
+        if value.dtype.kind == "b":
+            encoded["t"] = "bool"
+        elif value.dtype.kind in "iu":
+            encoded["t"] = "int64"
+        return encoded
+    if isinstance(value, (bool, np.bool_)):
+        return {"b": bool(value)}
+    if isinstance(value, (int, np.integer)):
+        return {"i": int(value)}
     return float(value)
 
 
