@@ -1,6 +1,8 @@
 import os
 import subprocess
 import sys
+import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,51 @@ def run_cli(*args, cwd=None, timeout=120):
     return subprocess.run([*GRADER, *map(str, args)], capture_output=True, text=True,
                           cwd=cwd or ROOT, timeout=timeout, stdin=subprocess.DEVNULL,
                           env={**os.environ, "NO_COLOR": "1"})
+
+
+# ---- what the platform tests build, built once per session (each build takes seconds to a minute) --
+
+@pytest.fixture(scope="session")
+def dis02_kit(tmp_path_factory) -> Path:
+    """`grader student-kit` of dis02: the folder holding its wheel and README.md (not to be changed)."""
+    out = tmp_path_factory.mktemp("dis02-kit") / "dist"
+    done = run_cli("student-kit", out, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def dis02_gradescope_zip(tmp_path_factory) -> Path:
+    """`grader gradescope build` of dis02 (not to be changed)."""
+    zip_path = tmp_path_factory.mktemp("dis02-gradescope") / "autograder.zip"
+    done = run_cli("gradescope", "build", zip_path, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return zip_path
+
+
+def unzip_as_gradescope(zip_path: Path, dest: Path) -> Path:
+    """The zip unpacked as Gradescope does, with its files' modes (zipfile drops them)."""
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(dest)
+        for info in archive.infolist():
+            os.chmod(dest / info.filename, info.external_attr >> 16)
+    return dest
+
+
+def venv_with_wheel(base: Path, wheel: Path) -> Path:
+    """A fresh virtual environment with `wheel` pip-installed (no dependencies); the packages of this
+    one (NumPy, pydantic, otter-grader, ...) are seen through a .pth file, as installing them afresh
+    takes minutes. .pth files are not read from there, so this checkout's editable grader is not
+    importable: only the wheel's is. Returns its python."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", base], check=True)
+    site = next((base / "lib").glob("python*/site-packages"))
+    (site / "instructor_packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    python = base / "bin" / "python"
+    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                              "--no-deps", "--no-index", str(wheel)],
+                             capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert install.returncode == 0, install.stderr[-2000:]
+    return python
 
 
 BASE = (SOLUTIONS / "correct" / "vectorized.py").read_text()

@@ -12,7 +12,7 @@ import pytest
 
 from grader.platforms.gradescope import GradescopeResults
 from grader.submitters import seed_for
-from tests.conftest import AUTO_PARTS, ROOT, SOLUTIONS, run_cli
+from tests.conftest import AUTO_PARTS, ROOT, SOLUTIONS, run_cli, unzip_as_gradescope
 
 sys.path.insert(0, str(SOLUTIONS))
 from mutants import MUTANTS, apply  # noqa: E402
@@ -160,18 +160,13 @@ def test_misconfigured_autograder_is_a_message_not_a_traceback(tmp_path):
     assert missing.returncode == 2 and "no such folder" in missing.stderr
 
 
-def test_the_zip_installs_with_its_setup_sh_and_grades_like_check(tmp_path):
+def test_the_zip_installs_with_its_setup_sh_and_grades_like_check(tmp_path, dis02_gradescope_zip):
     """Unzip as Gradescope does, run setup.sh into a fresh virtual environment, then
     run_autograder; its results equal `grader check` with the student's seed."""
-    zip_path = tmp_path / "autograder.zip"
-    done = run_cli("gradescope", "build", zip_path)
-    assert done.returncode == 0, done.stderr
-    with zipfile.ZipFile(zip_path) as archive:
+    with zipfile.ZipFile(dis02_gradescope_zip) as archive:
         names = archive.namelist()
         modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
-        archive.extractall(tmp_path / "source")
-    for name, mode in modes.items():   # as unzip does; zipfile drops the modes
-        os.chmod(tmp_path / "source" / name, mode)
+    unzip_as_gradescope(dis02_gradescope_zip, tmp_path / "source")
     assert {"setup.sh", "run_autograder", "grader_gradescope.json"} <= set(names)
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert any(n.startswith("sandgrade-") and n.endswith(".whl") for n in names)

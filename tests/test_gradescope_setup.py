@@ -3,17 +3,15 @@ plainly that Ubuntu 18.04's and 20.04's Pythons (3.6, 3.8) are too old, and inst
 dependency versions pinned when the zip was built, also on a Python older than the one that
 built it (Ubuntu 22.04's 3.10, where this machine's NumPy release does not install)."""
 import json
-import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from grader.platforms import lock
-from tests.conftest import SOLUTIONS, run_cli
+from tests.conftest import SOLUTIONS, unzip_as_gradescope
 
 TARGETS = ["3.10", "3.11", "3.12", "3.13"]
 HERE = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -44,16 +42,9 @@ def pins(path: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def unzipped(tmp_path_factory):
+def unzipped(dis02_gradescope_zip, tmp_path_factory):
     """The autograder zip, unpacked as Gradescope does (with its modes)."""
-    base = tmp_path_factory.mktemp("zip")
-    done = run_cli("gradescope", "build", base / "autograder.zip", timeout=600)
-    assert done.returncode == 0, done.stderr
-    with zipfile.ZipFile(base / "autograder.zip") as archive:
-        archive.extractall(base / "source")
-        for info in archive.infolist():
-            os.chmod(base / "source" / info.filename, info.external_attr >> 16)
-    return base / "source"
+    return unzip_as_gradescope(dis02_gradescope_zip, tmp_path_factory.mktemp("zip") / "source")
 
 
 def setup_sh(source: Path, tmp_path: Path, python: str, timeout: int = 60) -> subprocess.CompletedProcess:

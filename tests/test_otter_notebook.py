@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import nbformat
@@ -15,7 +14,7 @@ import pytest
 
 from grader.core import spec
 from grader.platforms.otter import build, checks
-from tests.conftest import AUTO_PARTS, ROOT, SOLUTIONS, run_cli
+from tests.conftest import AUTO_PARTS, ROOT, SOLUTIONS, venv_with_wheel
 
 sys.path.insert(0, str(SOLUTIONS))
 from mutants import MUTANTS, apply  # noqa: E402
@@ -174,22 +173,13 @@ def test_otter_check_passes_a_correct_notebook(tmp_path):
 # ---- a student's environment: the kit's wheel plus otter-grader ---------------------------------------
 
 @pytest.fixture(scope="module")
-def student_python(tmp_path_factory) -> Path:
-    """A fresh venv with the student kit's wheel pip-installed. otter-grader and its dependencies
-    (Jupyter, NumPy, ...) are the ones installed here, seen through a .pth file: installing them
-    afresh takes 1.5 minutes. Their .pth files are not read from there, so this repository's
-    editable grader is not importable: only the kit's is."""
+def student_python(dis02_kit, tmp_path_factory) -> Path:
+    """A fresh venv with the student kit's wheel pip-installed; otter-grader and its dependencies
+    (Jupyter, NumPy, ...) are the ones installed here (tests.conftest.venv_with_wheel): installing
+    them afresh takes 1.5 minutes. Only the kit's grader is importable there."""
     base = tmp_path_factory.mktemp("student")
-    done = run_cli("student-kit", base / "kit", timeout=300)
-    assert done.returncode == 0, done.stderr
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", base / "env"], check=True)
+    python = venv_with_wheel(base / "env", next(dis02_kit.glob("sandgrade-*.whl")))
     site = next((base / "env" / "lib").glob("python*/site-packages"))
-    (site / "instructor_packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    python = base / "env" / "bin" / "python"
-    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-                              "--no-deps", "--no-index", *map(str, (base / "kit").glob("sandgrade-*.whl"))],
-                             capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    assert install.returncode == 0, install.stderr[-2000:]
     where = subprocess.run([python, "-c", "import grader, otter; from grader.core import spec; "
                             "print(grader.__file__, spec.load('dis02').vectors is not None, otter.__version__)"],
                            capture_output=True, text=True, check=True, cwd=base).stdout.split()

@@ -62,13 +62,10 @@ def leaked_lines(wheel: Path, extra: list[Path] = ()) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("kit")
-    result = run_cli("student-kit", out / "dist")
-    assert result.returncode == 0, result.stderr
-    wheels = list((out / "dist").glob("*.whl"))
+def built(dis02_kit, tmp_path_factory):
+    wheels = list(dis02_kit.glob("*.whl"))
     assert len(wheels) == 1
-    unpacked = out / "unpacked"
+    unpacked = tmp_path_factory.mktemp("kit") / "unpacked"
     with zipfile.ZipFile(wheels[0]) as archive:
         archive.extractall(unpacked)
     return wheels[0], unpacked
