@@ -40,8 +40,17 @@ class Group(click.Group):
     command_class = Command
     group_class = type     # sub-groups are Groups too
 
-problem_option = click.option("--problem", default=specs.DEFAULT_PROBLEM, show_default=True,
-                              help="A problem set under problems/, or a folder holding spec.toml.")
+def default_problem() -> str:
+    """dis02 where it is installed (a checkout, the package); else the only problem installed, as
+    in a student kit or an autograder's wheel, which hold just their own."""
+    root = specs.PROBLEMS_ROOT
+    names = sorted(p.name for p in root.iterdir() if (p / "spec.toml").is_file()) if root.is_dir() else []
+    return names[0] if len(names) == 1 and specs.DEFAULT_PROBLEM not in names else specs.DEFAULT_PROBLEM
+
+
+problem_option = click.option("--problem", default=default_problem,
+                              show_default=f"{specs.DEFAULT_PROBLEM}, or a student kit's own problem",
+                              help="A problem set by name (under problems/), or any folder holding spec.toml.")
 isolation_option = click.option(
     "--isolation", type=click.Choice(["auto", *sandbox.MODES]), default="auto", show_default=True,
     help="How student code is walled off. auto takes the strongest available and warns when it "
@@ -227,7 +236,7 @@ def gradebook_command(results: Path, out: Path, csv_format: str, roster: Path | 
     if not documents:
         raise click.UsageError(f"{text.line(str(results))} holds no score documents")
     _write_gradebook(documents, out, csv_format, _roster(roster, csv_format), column,
-                     str(documents[0].get("problem", specs.DEFAULT_PROBLEM)))
+                     str(documents[0].get("problem", default_problem())))
     click.echo(f"wrote {out}", err=True)
 
 
@@ -354,7 +363,7 @@ def gradescope() -> None:
 
 @gradescope.command("build")
 @click.argument("zip_path", metavar="ZIP", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--problem", default=specs.DEFAULT_PROBLEM, show_default=True, help="A problem set under problems/.")
+@problem_option
 @click.option("--hidden-visibility", type=click.Choice(["after_due_date", "after_published", "visible"]),
               default="after_due_date", show_default=True,
               help="When students see the parts graded by hidden randomized checks (their scores and "
@@ -364,12 +373,10 @@ def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submi
     """Write a Gradescope autograder ZIP (setup.sh, run_autograder, grader as a wheel)."""
     from grader.platforms.gradescope import Config
     from grader.platforms.gradescope_build import build
-    if not (specs.PROBLEMS_ROOT / problem / "spec.toml").is_file():
-        raise UsageError(f"no problem set named {problem!r} under {specs.PROBLEMS_ROOT}")
-    specs.load(problem)
-    config = Config(problem=problem, hidden_visibility=hidden_visibility, submission_name=submission_name)
+    loaded = specs.load(problem)
+    config = Config(hidden_visibility=hidden_visibility, submission_name=submission_name)
     try:
-        build(zip_path, config)
+        build(zip_path, loaded, config)
     except OSError as err:
         raise GraderError(str(err)) from None
     click.echo(f"wrote {zip_path}", err=True)
@@ -398,13 +405,16 @@ def otter() -> None:
 @problem_option
 def otter_build(folder: Path, problem: str) -> None:
     """Write FOLDER: the student notebook, tests/ and autograder.zip, questions q<part>."""
-    from grader.platforms.otter.build import build
+    from grader.platforms.otter.build import build, template_warnings
+    loaded = specs.load(problem)
     try:
-        made = build(specs.load(problem), folder)
+        made = build(loaded, folder)
     except OSError as err:
         raise GraderError(str(err)) from None
     for path in made:
         click.echo(f"wrote {path}", err=True)
+    for warning in template_warnings(loaded):
+        click.echo(f"warning: {text.line(warning)}", err=True)
 
 
 def main() -> None:

@@ -78,8 +78,11 @@ def test_the_assignment_has_a_notebook_tests_and_a_zip_naming_our_plugin(assignm
         names = set(archive.namelist())
         config = json.loads(archive.read("otter_config.json"))
     assert {f"tests/q{p}.py" for p in AUTO_PARTS} | {"tests/q4.py"} <= names
-    assert config["plugins"] == [{"grader.platforms.otter.plugin.GraderPlugin": {"problem": "dis02"}}]
+    assert config["plugins"] == [{"grader.platforms.otter.plugin.GraderPlugin": {
+        "problem": "dis02", "folder": "grader_problem"}}]
     assert any(n.startswith("files/sandgrade-") for n in names)
+    # the problem the plugin grades with, so `otter run` needs none installed
+    assert {"files/grader_problem/spec.toml", "files/grader_problem/reference.py"} <= names
 
 
 def otter_run(assignment: Path, submission: Path, out: Path) -> dict[str, dict]:

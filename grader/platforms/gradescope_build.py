@@ -14,6 +14,7 @@ from grader import DISTRIBUTION
 from grader.platforms import lock
 from grader.platforms import packaging
 from grader.platforms.gradescope import CONFIG_NAME, Config
+from grader.errors import PackagingError
 
 VENV = "/opt/grader"
 NEEDS = (3, 10)      # the oldest Python grader runs on (pyproject's requires-python)
@@ -110,10 +111,15 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fa
     archive.writestr(info, data)
 
 
-def build(zip_path: Path, config: Config) -> Path:
-    """Write the autograder zip; returns its path."""
+def build(zip_path: Path, problem, config: Config) -> Path:
+    """Write the autograder zip for a loaded problem (from any folder: the wheel holds it as
+    problems/<its name>, which the config names); returns the zip's path."""
+    if problem.kit:
+        raise PackagingError(f"{problem.folder} is a student kit's problem: it has no reference to grade "
+                             "with; build the autograder from the problem's own folder")
+    config = config.model_copy(update={"problem": packaging.installed_name(problem)})
     with tempfile.TemporaryDirectory(prefix="grader-gradescope-") as tmp:
-        wheel = packaging.wheel(Path(tmp), [config.problem])
+        wheel = packaging.wheel(Path(tmp), [problem])
         locks = lock.write_all(wheel, Path(tmp) / LOCKS)
         zip_path.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(zip_path, "w") as archive:

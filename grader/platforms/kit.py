@@ -185,7 +185,7 @@ def spec_without_hints(path: Path) -> str:
 def stage(problem, vectors: dict, folder: Path, readme: str) -> Path:
     """A source tree for the wheel: this package, and the problem's spec and vectors only."""
     packaging.copy_package(folder)
-    target = folder / "problems" / problem.folder.name
+    target = folder / "problems" / packaging.installed_name(problem)   # what the kit's --problem finds
     target.mkdir(parents=True)
     (folder / "problems" / "__init__.py").write_text("")
     (target / "__init__.py").write_text("")

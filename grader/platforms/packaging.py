@@ -15,10 +15,21 @@ from importlib import metadata
 from pathlib import Path
 
 import grader
-from grader.core.spec import PROBLEMS_ROOT
 from grader.errors import PackagingError
 
 PACKAGE_ROOT = Path(grader.__file__).resolve().parent
+# a problem's name is its folder and package in a wheel (problems/<name>/) and what `--problem`
+# finds there once installed
+PACKAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def installed_name(problem) -> str:
+    """The name a loaded problem gets in a wheel: its spec's name, whatever its folder is called."""
+    name = problem.spec.name
+    if not PACKAGE_NAME.fullmatch(name):
+        raise PackagingError(f"{problem.folder / 'spec.toml'}: name = {name!r} cannot name a folder in a "
+                             "package: use letters, digits and _ (not starting with a digit)")
+    return name
 
 
 def dependencies() -> list[str]:
@@ -63,15 +74,17 @@ def copy_package(dest: Path) -> None:
     shutil.copytree(PACKAGE_ROOT, dest / "grader", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
 
 
-def stage(dest: Path, problems: list[str], leave_out: tuple[str, ...] = ()) -> Path:
-    """A buildable source tree in dest: grader/, the named problem folders, a pyproject.toml.
-    `leave_out`: file names never copied (say, a reference solution)."""
+def stage(dest: Path, problems: list, leave_out: tuple[str, ...] = ()) -> Path:
+    """A buildable source tree in dest: grader/, each loaded problem's folder (wherever it is) as
+    problems/<its spec's name>/, a pyproject.toml. `leave_out`: file names never copied."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*", *leave_out)
     copy_package(dest)
     (dest / "problems").mkdir()
     (dest / "problems" / "__init__.py").write_text("")
-    for name in problems:
-        shutil.copytree(PROBLEMS_ROOT / name, dest / "problems" / name, ignore=ignore)
+    for problem in problems:
+        target = dest / "problems" / installed_name(problem)
+        shutil.copytree(problem.folder, target, ignore=ignore)
+        (target / "__init__.py").touch()    # a package, so setuptools ships its files
     (dest / "pyproject.toml").write_text(pyproject(dependencies()))
     return dest
 
@@ -100,8 +113,8 @@ def build_wheel(staged: Path, out_dir: Path) -> Path:
     return made[0]
 
 
-def wheel(out_dir: Path, problems: list[str], leave_out: tuple[str, ...] = ()) -> Path:
-    """A wheel of grader with the named problems, copied into out_dir."""
+def wheel(out_dir: Path, problems: list, leave_out: tuple[str, ...] = ()) -> Path:
+    """A wheel of grader with the loaded problems (grader.core.spec.Problem), copied into out_dir."""
     with tempfile.TemporaryDirectory(prefix="grader-stage-") as tmp:
         built = build_wheel(stage(Path(tmp) / "src", problems, leave_out), Path(tmp) / "dist")
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grader.core import expr
 from grader.platforms import packaging
 from grader.core.spec import Problem
 from grader.errors import OtterUnavailable
@@ -44,9 +45,13 @@ grader = Notebook(tests_dir="tests")"""
 _CELL = re.compile(r"^# %% (?:part (?P<part>\S+)|(?P<other>\S+))\s*$", re.MULTILINE)
 
 
+TEMPLATE = "template.py"
+SHIPPED_PROBLEM = "grader_problem"   # the problem's folder in the zip (files/grader_problem), for the plugin
+
+
 def template_cells(problem: Problem) -> dict[str, str]:
     """The starter code of template.py by cell: {"setup": ..., "1d": ...}."""
-    path = problem.folder / "template.py"
+    path = problem.folder / TEMPLATE
     if not path.is_file():
         return {}
     text = path.read_text()
@@ -56,6 +61,34 @@ def template_cells(problem: Problem) -> dict[str, str]:
         body = text[mark.end():following.start() if following else len(text)].strip("\n")
         cells[mark.group("part") or mark.group("other")] = body.rstrip() + "\n"
     return cells
+
+
+def called(part) -> list[str]:
+    """What a part's checks call, as the spec writes it (`grads(a, t)['t']`)."""
+    return list(dict.fromkeys([o.student for o in part.outputs] + [c.student for c in part.contains]))
+
+
+def placeholder(part) -> str:
+    """A part's cell when there is no template.py: what the checks call, so the student at least
+    knows the names and arguments."""
+    return f"# Part {part.id} is checked by calling:\n" + "".join(f"#     {c}\n" for c in called(part))
+
+
+def template_warnings(problem: Problem) -> list[str]:
+    """What the student notebook lacks because of template.py: all starter code when it is
+    missing; a cell whose marker names no part (it is left out)."""
+    spec = problem.spec
+    if not (problem.folder / TEMPLATE).is_file():
+        names = sorted(set().union(*(expr.functions(expr.parse(c)) for p in spec.parts for c in called(p))))
+        return [f"{problem.folder} has no {TEMPLATE}, so the notebook {spec.name}.ipynb has no starter code: "
+                f"students get no imports, no def lines with the arguments to take, and no docstrings "
+                f"saying what to return, only a comment in each part's cell naming what its checks call "
+                f"({', '.join(names)}). Write {TEMPLATE} with a `# %% part <id>` cell per part (and "
+                f"`# %% setup`) to give them starter code."]
+    known = {"setup", *(p.id for p in spec.parts)}
+    return [f"{problem.folder / TEMPLATE}: the cell `# %% {'' if key == 'setup' else 'part '}{key}` names no part "
+            f"of the spec ({', '.join(p.id for p in spec.parts)}), so it is left out of the notebook"
+            for key in template_cells(problem) if key not in known]
 
 
 def _ignored_code(source: str):
@@ -82,6 +115,8 @@ def student_notebook(problem: Problem):
         notebook.cells.append(v4.new_markdown_cell(f"## Part {part.id}: {part.title} ({part.points:g} points)"))
         if part.id in cells:
             notebook.cells.append(v4.new_code_cell(cells[part.id]))
+        elif not cells:    # no template.py at all (the build warns)
+            notebook.cells.append(v4.new_code_cell(placeholder(part)))
         notebook.cells.append(_ignored_code(f'grader.check("q{part.id}")'))
     for manual in spec.manual:
         notebook.cells.append(v4.new_markdown_cell(
@@ -113,8 +148,13 @@ def _otter_generate(work: Path, zip_path: Path, support: list[Path]) -> None:
 
 
 def build(problem: Problem, out: Path) -> list[Path]:
-    """Write DIR/<name>.ipynb, DIR/tests/ and DIR/autograder.zip; returns them."""
+    """Write DIR/<name>.ipynb, DIR/tests/ and DIR/autograder.zip; returns them. The problem may
+    be in any folder: the zip carries a copy of it, which the plugin grades with."""
     import nbformat
+    if problem.kit:
+        raise OtterUnavailable(f"{problem.folder} is a student kit's problem: it has no reference to grade "
+                               "with; build the assignment from the problem's own folder")
+    name = packaging.installed_name(problem)
     out.mkdir(parents=True, exist_ok=True)
     notebook_path = out / f"{problem.spec.name}.ipynb"
     nbformat.write(student_notebook(problem), notebook_path)
@@ -123,13 +163,18 @@ def build(problem: Problem, out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="grader-otter-") as tmp:
         work = Path(tmp)
         shutil.copytree(out / "tests", work / "tests")
-        wheel = packaging.wheel(work, [problem.spec.name])
+        wheel = packaging.wheel(work, [problem])
+        # the plugin grades with this copy, so `otter run` needs no install of the problem; the
+        # wheel holds it too, for the kernel's grader.check on Gradescope
+        shutil.copytree(problem.folder, work / SHIPPED_PROBLEM,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
         (work / "otter_config.json").write_text(json.dumps({
             "lang": "python",
-            "plugins": [{"grader.platforms.otter.plugin.GraderPlugin": {"problem": problem.spec.name}}],
+            "plugins": [{"grader.platforms.otter.plugin.GraderPlugin": {"problem": name,
+                                                                        "folder": SHIPPED_PROBLEM}}],
         }, indent=2))
         # on Gradescope the zip's support files sit in /autograder/source/files
         (work / "requirements.txt").write_text(
             f"numpy\nnbformat\n/autograder/source/files/{wheel.name}\n")
-        _otter_generate(work, zip_path.resolve(), [wheel])
+        _otter_generate(work, zip_path.resolve(), [wheel, work / SHIPPED_PROBLEM])
     return [notebook_path, out / "tests", zip_path]

@@ -219,10 +219,16 @@ def check_part(part_id: str, env: dict, problem: str = DEFAULT_PROBLEM, seed: in
     """Raise AssertionError with grader's feedback unless the part passed its public checks."""
     if os.environ.get(SCORED_BY_PLUGIN):
         return
+    from grader.errors import SpecError
     question = f"q{part_id}"
     feedback.pop(question, None)
+    try:
+        public = public_problem(problem)
+    except SpecError as err:    # say what to do, not a traceback of ours in the notebook
+        raise NotInKernel(f"{question}: this environment has no problem set {problem!r} to check with "
+                          f"({err}): install the course's student kit for it here") from None
     doc = graded(kernel_units(env), problem, seed)
-    spec_part = next(p for p in public_problem(problem).spec.parts if p.id == part_id)
+    spec_part = next(p for p in public.spec.parts if p.id == part_id)
     part, pending = without_pending(spec_part, doc.part(part_id))
     text = feedback_text(question, part, pending, doc.load_messages)
     feedback[question] = (part.status == "passed", text)

@@ -37,7 +37,7 @@ class GraderPlugin(AbstractOtterPlugin):
             raise OtterIncompatible(
                 f"grader's Otter plugin was written against otter-grader {compat.TESTED_WITH}; "
                 f"otter-grader {otter.__version__} differs: " + "; ".join(differences))
-        problem = spec.load(self.plugin_config.get("problem", spec.DEFAULT_PROBLEM))
+        problem = self._problem()
         seed = seed_for(self.submission_metadata or {})
         self.seed = DEFAULT_SEED if seed is None else seed
         path = Path(self.submission_path)
@@ -45,6 +45,17 @@ class GraderPlugin(AbstractOtterPlugin):
         self.document = grade(upload, problem, self.seed, submission_id=path.name)
         self.tests = path.parent / "tests"    # where Otter put the assignment's test files
         os.environ[SCORED_BY_PLUGIN] = "1"    # the kernel (started after this) leaves them to us
+
+    def _problem(self):
+        """The zip's own copy of the problem (Otter unpacks the zip into <autograder>/source, the
+        submission into <autograder>/submission), so `otter run` needs no install of it; a zip
+        built before it carried one names an installed problem."""
+        from grader.core import spec
+        shipped = self.plugin_config.get("folder")
+        folder = Path(self.submission_path).parent.parent / "source" / "files" / shipped if shipped else None
+        if folder is not None and (folder / "spec.toml").is_file():
+            return spec.load(str(folder))
+        return spec.load(self.plugin_config.get("problem", spec.DEFAULT_PROBLEM))
 
     def after_grading(self, results):
         ours = {f"q{part.id}": part for part in self.document.parts if part.status != "manual"}
