@@ -51,6 +51,23 @@ def default_problem() -> str:
 problem_option = click.option("--problem", default=default_problem,
                               show_default=f"{specs.DEFAULT_PROBLEM}, or a student kit's own problem",
                               help="A problem set by name (under problems/), or any folder holding spec.toml.")
+
+
+def output_file(path: Path) -> Path:
+    """A file the command will write: its folder is made if missing (`--out out/results.jsonl`);
+    one that cannot be is a message, before any work is done."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        in_the_way = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()), None)
+        why = f"{in_the_way} is a file, not a folder" if in_the_way else \
+            f"cannot make its folder {path.parent}: {err.strerror}"
+        raise GraderError(f"cannot write {text.line(str(path))}: {text.line(why)}") from None
+    if path.is_dir():
+        raise UsageError(f"{text.line(str(path))} is a folder; name a file to write")
+    return path
+
+
 isolation_option = click.option(
     "--isolation", type=click.Choice(["auto", *sandbox.MODES]), default="auto", show_default=True,
     help="How student code is walled off. auto takes the strongest available and warns when it "
@@ -195,6 +212,9 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
         except RosterError as err:
             raise click.UsageError(str(err)) from None
     mode = isolation_mode(isolation)
+    output_file(out)
+    if csv_path:
+        output_file(csv_path)
     try:
         with export.opened(folder) as (unpacked, extracted):
             if extracted is not None:
@@ -235,7 +255,7 @@ def gradebook_command(results: Path, out: Path, csv_format: str, roster: Path | 
     documents = read_documents(results)
     if not documents:
         raise click.UsageError(f"{text.line(str(results))} holds no score documents")
-    _write_gradebook(documents, out, csv_format, _roster(roster, csv_format), column,
+    _write_gradebook(documents, output_file(out), csv_format, _roster(roster, csv_format), column,
                      str(documents[0].get("problem", default_problem())))
     click.echo(f"wrote {out}", err=True)
 
@@ -306,7 +326,7 @@ def summary(results: Path, plot_path: Path | None, top: int) -> None:
     click.echo(gradebook.render(stats))
     if plot_path:
         try:
-            gradebook.plot(stats, plot_path)
+            gradebook.plot(stats, output_file(plot_path))
         except ImportError:
             raise UsageError("--plot needs matplotlib: pip install 'sandgrade[plot]'") from None
         click.echo(f"wrote {plot_path}", err=True)
@@ -329,7 +349,7 @@ def report_command(results: Path, html_path: Path, top: int) -> None:
     except ReportError as err:
         raise ReportError(f"{results}: {err}") from None
     try:
-        html_path.write_text(page, encoding="utf-8")
+        output_file(html_path).write_text(page, encoding="utf-8")
     except OSError as err:
         raise GraderError(f"cannot write {html_path}: {err.strerror}") from None
     if not plotted:
@@ -350,7 +370,7 @@ def merge(out: Path, parts: tuple[Path, ...]) -> None:
     seeds = {doc.get("seed_rule") or doc.get("seed") for doc in documents}
     if len(seeds) > 1:
         raise UsageError(f"the shards were graded with different seeds: {sorted(map(str, seeds))}")
-    with open(out, "w", encoding="utf-8") as sink:
+    with open(output_file(out), "w", encoding="utf-8") as sink:
         for doc in documents:
             sink.write(json.dumps(doc) + "\n")
     click.echo(f"wrote {len(documents)} documents to {out}", err=True)
@@ -376,7 +396,7 @@ def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submi
     loaded = specs.load(problem)
     config = Config(hidden_visibility=hidden_visibility, submission_name=submission_name)
     try:
-        build(zip_path, loaded, config)
+        build(output_file(zip_path), loaded, config)
     except OSError as err:
         raise GraderError(str(err)) from None
     click.echo(f"wrote {zip_path}", err=True)
