@@ -189,6 +189,9 @@ def kit_grader(problem, tmp_path_factory) -> Path:
     assert done.returncode == 0, done.stderr
     [wheel] = (base / "dist").glob("sandgrade-*.whl")
     assert kit.leaks(wheel, kit.secrets(problem.folder)) == []
+    with zipfile.ZipFile(wheel) as archive:   # under its spec's name, as the notebook's checks call it
+        assert {n.split("/")[1] for n in archive.namelist() if n.startswith("problems/")} == \
+            {"__init__.py", problem.spec.name}
     python = venv_with_wheel(base / "env", wheel)
     where = subprocess.run([python, "-c", "import grader; print(grader.__file__)"], capture_output=True,
                            text=True, check=True, cwd=base).stdout.strip()
@@ -207,5 +210,8 @@ def test_the_installed_kit_checks_its_own_problem_without_being_told(problem, ki
     doc = json.loads(done.stdout)
     assert doc["problem"] == problem.spec.name
     assert_graded_as_made(problem, doc, which)
+    named = subprocess.run([str(kit_grader), "check", "sol.py", "--json", "--problem", problem.spec.name],
+                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, stdin=subprocess.DEVNULL)
+    assert json.loads(named.stdout) == {**doc, "elapsed_s": json.loads(named.stdout)["elapsed_s"]}
     # public checks only: none against the reference's own functions, none hidden
     assert not any("of the reference" in c["name"] or c["hidden"] for p in doc["parts"] for c in p["checks"])
