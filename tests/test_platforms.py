@@ -10,6 +10,7 @@ The submissions are made from the problem itself, so a new worksheet needs nothi
 it here: the right one is its reference.py with the first answer set's functions made top-level
 names; the wrong one is that with the function its first part calls replaced by one that raises.
 """
+import functools
 import json
 import os
 import shutil
@@ -62,7 +63,12 @@ def submissions(problem, tmp_path_factory) -> dict[str, Path]:
 
 def check(problem, submission: Path, seed: int = 182) -> dict:
     """`grader check --json` of the checkout on the problem folder: what every platform must match."""
-    done = run_cli("check", submission, "--problem", problem.folder, "--seed", seed, "--json")
+    return _checked(problem.folder, submission, seed)
+
+
+@functools.lru_cache(maxsize=None)    # the same submission and seed give the same document
+def _checked(folder: Path, submission: Path, seed: int) -> dict:
+    done = run_cli("check", submission, "--problem", folder, "--seed", seed, "--json")
     assert done.returncode in (0, 1), done.stderr
     return json.loads(done.stdout)
 
