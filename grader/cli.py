@@ -53,19 +53,33 @@ problem_option = click.option("--problem", default=default_problem,
                               help="A problem set by name (under problems/), or any folder holding spec.toml.")
 
 
+def _file_in_the_way(folder: Path) -> Path | None:
+    return next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+
+
 def output_file(path: Path) -> Path:
     """A file the command will write: its folder is made if missing (`--out out/results.jsonl`);
     one that cannot be is a message, before any work is done."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        in_the_way = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()), None)
+        in_the_way = _file_in_the_way(path.parent)
         why = f"{in_the_way} is a file, not a folder" if in_the_way else \
             f"cannot make its folder {path.parent}: {err.strerror}"
         raise GraderError(f"cannot write {text.line(str(path))}: {text.line(why)}") from None
     if path.is_dir():
         raise UsageError(f"{text.line(str(path))} is a folder; name a file to write")
     return path
+
+
+def output_folder(folder: Path) -> Path:
+    """A folder a builder will write into (it makes it, once it has something to write): a file in
+    the way is a message before any work is done."""
+    in_the_way = _file_in_the_way(folder)
+    if in_the_way:
+        raise GraderError(f"cannot write into {text.line(str(folder))}: "
+                          f"{text.line(str(in_the_way))} is a file, not a folder")
+    return folder
 
 
 isolation_option = click.option(
@@ -287,7 +301,10 @@ def student_kit(folder: Path, problem: str) -> None:
     No reference solution goes in it."""
     from grader.platforms import kit
     specs.load(problem)
-    wheel = kit.build(problem, folder)
+    try:
+        wheel = kit.build(problem, output_folder(folder))
+    except OSError as err:
+        raise GraderError(f"cannot write into {text.line(str(folder))}: {err.strerror}") from None
     click.echo(f"wrote {wheel} and {folder / 'README.md'}", err=True)
 
 
@@ -428,7 +445,7 @@ def otter_build(folder: Path, problem: str) -> None:
     from grader.platforms.otter.build import build, template_warnings
     loaded = specs.load(problem)
     try:
-        made = build(loaded, folder)
+        made = build(loaded, output_folder(folder))
     except OSError as err:
         raise GraderError(str(err)) from None
     for path in made:

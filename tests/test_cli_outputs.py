@@ -61,6 +61,15 @@ def test_a_folder_that_cannot_be_made_is_a_message_before_any_work(graded_class,
     assert "cannot write a_file/" in done.stderr and "a_file is a file, not a folder" in done.stderr
 
 
+@pytest.mark.parametrize("builder", [["student-kit", "a_file/kit"], ["otter", "build", "a_file/otter"]],
+                         ids=["kit", "otter"])
+def test_a_builder_whose_folder_cannot_be_made_says_so_before_building(tmp_path, builder):
+    (tmp_path / "a_file").write_text("in the way")
+    done = run_cli(*builder, "--problem", TOY, cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "cannot write into a_file/" in done.stderr and "a_file is a file, not a folder" in done.stderr
+
+
 # ---- a kit's grader defaults to the problem it holds --------------------------------------------------
 
 @pytest.mark.parametrize("installed, default", [
