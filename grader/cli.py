@@ -411,9 +411,10 @@ def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submi
     from grader.platforms.gradescope import Config
     from grader.platforms.gradescope_build import build
     loaded = specs.load(problem)
+    output_folder(zip_path.parent)
     config = Config(hidden_visibility=hidden_visibility, submission_name=submission_name)
     try:
-        build(output_file(zip_path), loaded, config)
+        build(zip_path, loaded, config)   # which makes the folder, once the problem is found buildable
     except OSError as err:
         raise GraderError(str(err)) from None
     click.echo(f"wrote {zip_path}", err=True)

@@ -2,6 +2,7 @@
 message), a kit's `grader` defaults to the problem it holds, and the builders take any problem
 folder, refusing plainly what they cannot build. The builds themselves: tests/test_platforms.py."""
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def test_a_folder_that_cannot_be_made_is_a_message_before_any_work(graded_class,
     (graded_class / "a_file").write_text("in the way")
     done = run_cli(*args, cwd=graded_class)
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "cannot write a_file/" in done.stderr and "a_file is a file, not a folder" in done.stderr
+    assert re.search(r"cannot write (into )?a_file", done.stderr) and "a_file is a file, not a folder" in done.stderr
 
 
 @pytest.mark.parametrize("builder", [["student-kit", "a_file/kit"], ["otter", "build", "a_file/otter"]],
@@ -101,10 +102,10 @@ def toy_kit_folder(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("builder", [["gradescope", "build", "{out}/a.zip"], ["otter", "build", "{out}/otter"]],
                          ids=["gradescope", "otter"])
 def test_a_builder_refuses_a_kits_problem(toy_kit_folder, tmp_path, builder):
-    done = run_cli(*[a.format(out=tmp_path) for a in builder], "--problem", toy_kit_folder)
+    done = run_cli(*[a.format(out=tmp_path / "new") for a in builder], "--problem", toy_kit_folder)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "is a student kit's problem: it has no reference" in " ".join(done.stderr.split())
-    assert not list(tmp_path.iterdir())
+    assert not (tmp_path / "new").exists()      # nothing written, not even a folder
 
 
 @pytest.mark.parametrize("builder", [["gradescope", "build", "{out}/a.zip"], ["otter", "build", "{out}/otter"],
