@@ -94,7 +94,7 @@ def table(doc: ScoreDocument) -> list[str]:
     for part in doc.parts:
         out.append(f"{part.id:{id_width}}  {_status(part)}  {_points(part):>{pts_width}}  {part.title}")
     manual = sum(p.max_score for p in doc.parts if p.status == "manual")
-    tail = "auto-graded parts" + (f"; {manual:g} more points are graded by a person" if manual else "")
+    tail = "auto-graded parts" + (f"; {manual:g} more {'point is' if manual == 1 else 'points are'} graded by a person" if manual else "")
     out.append(click.style(f"{'total':{id_width}}  {'':6}  {total:>{pts_width}}", bold=True) + f"  ({tail})")
     return out
 
