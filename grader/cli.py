@@ -265,6 +265,22 @@ def student_kit(folder: Path, problem: str) -> None:
     click.echo(f"wrote {wheel} and {folder / 'README.md'}", err=True)
 
 
+@cli.command("lint")
+@click.argument("problem", metavar="PROBLEM")
+@click.option("--seeds", type=click.IntRange(1, 100), default=3, show_default=True,
+              help=f"How many seeds to check at: {DEFAULT_SEED}, then 0, 1, 2, ...")
+@click.option("--no-kit", is_flag=True, help="Skip the trial student-kit build and its leak scan.")
+def lint_command(problem: str, seeds: int, no_kit: bool) -> None:
+    """Check the problem set PROBLEM (a name under problems/, or a folder anywhere): its cases,
+    every check run on the reference, its hints, template.py and a trial student kit. Says what
+    is wrong, naming the part, output or hint. Exit status: 0 no problems, 1 problems found, 2 misuse."""
+    from grader.authoring import lint
+    chosen = (DEFAULT_SEED, *range(seeds - 1))
+    folder, findings = lint.lint(problem, chosen, kit=not no_kit)
+    click.echo(lint.summary(folder, findings, chosen))
+    sys.exit(1 if findings.errors else 0)
+
+
 @cli.command()
 @click.argument("which")
 @click.argument("submission", type=click.Path(path_type=Path))

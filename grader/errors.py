@@ -56,8 +56,13 @@ class Misconfigured(GraderError):
 def author_error(err: BaseException, folder: Path) -> str:
     """An exception raised by a problem folder's own code (reference.py, cases.py, ...), in one
     line for its author: its type, message and the innermost line of the folder's files."""
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename).parent == folder]
-    where = f" ({Path(frames[-1].filename).name}, line {frames[-1].lineno}, in {frames[-1].name})" if frames else ""
+    where = author_line(err, folder)
+    return f"{type(err).__name__}: {str(err)[:300]}" + (f" ({where})" if where else "")
+
+
+def author_line(err: BaseException, folder: Path) -> str:
+    """Where in the folder's files an exception was raised ("reference.py, line 3, in layer"), or ""."""
     if isinstance(err, SyntaxError) and err.lineno:
-        where = f" ({Path(str(err.filename)).name}, line {err.lineno})"
-    return f"{type(err).__name__}: {str(err)[:300]}{where}"
+        return f"{Path(str(err.filename)).name}, line {err.lineno}"
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename).parent == folder]
+    return f"{Path(frames[-1].filename).name}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else ""

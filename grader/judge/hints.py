@@ -86,10 +86,14 @@ class Hints:
     def mistakes(self) -> list[Mistake]:
         """Those that differ from the right answers somewhere (others could never be told apart)."""
         if self._made is None:
-            with np.errstate(all="ignore"):
-                made = [self._make(message, tree) for message, tree in self.told]
-            self._made = [m for m in made if any(m.distinct)]
+            self._made = [m for m in self.every_mistake() if any(m.distinct)]
         return self._made
+
+    def every_mistake(self) -> list[Mistake]:
+        """Every mistake's values on these cases, told apart from the right answers or not (for
+        a problem set's author: `grader lint`)."""
+        with np.errstate(all="ignore"):
+            return [self._make(message, tree) for message, tree in self.told]
 
     def values(self, tree: list, case: Case) -> list[np.ndarray] | None:
         """A mistake's arrays on a case, one per convention (None: no claim)."""
