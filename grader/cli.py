@@ -265,6 +265,19 @@ def student_kit(folder: Path, problem: str) -> None:
     click.echo(f"wrote {wheel} and {folder / 'README.md'}", err=True)
 
 
+@cli.command("new")
+@click.argument("folder", type=click.Path(path_type=Path))
+def new_command(folder: Path) -> None:
+    """Write a working problem set into FOLDER (a new or empty folder; the problem is named after
+    it): spec.toml with every key commented, reference.py, cases.py, mistakes.py, template.py,
+    kit.toml, and examples/correct.py and examples/wrong.py to grade. See docs/authoring.md."""
+    from grader.authoring.new import create
+    for path in create(folder):
+        click.echo(f"wrote {path}", err=True)
+    click.echo(f"next: grader lint {folder}\n      grader check {folder / 'examples' / 'correct.py'} --problem {folder}",
+               err=True)
+
+
 @cli.command("lint")
 @click.argument("problem", metavar="PROBLEM")
 @click.option("--seeds", type=click.IntRange(1, 100), default=3, show_default=True,
