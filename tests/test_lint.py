@@ -123,12 +123,14 @@ def test_template_mistakes(copy):
     copy.edit("template.py", "def cross_entropy_grad(z, label):", "def cross_entropy_gradient(z, label):")
     copy.edit("template.py", "def bn_backward(dout, cache):", "def bn_backward(cache):")
     copy.edit("template.py", "# %% part 2b", "# %% part 2c")
+    copy.edit("template.py", "# %% setup", "# %% imports")
     copy.edit("template.py", '    """The gradient of cross_entropy(z, label)',
               '    grad = softmax(z)\n    grad[label] -= 1.0\n    """The gradient of cross_entropy(z, label)')
     errors = copy.errors()
     one(errors, "template.py", "has no stub for cross_entropy_grad(), which the spec calls")
     one(errors, "template.py", "bn_backward() takes 1 arguments (cache); the spec calls it with 2")
-    one(errors, "template.py", "cell '# %% part 2c' names no part of the spec")
+    one(errors, "template.py", "cell '# %% part 2c' names no auto-graded part of the spec")
+    one(errors, "template.py", "cell '# %% imports' would be left out of the notebook")
     one(errors, "template.py", "holds a line of reference.py or mistakes.py (grad[label]-=1.0)")
 
 

@@ -236,7 +236,7 @@ def _duplicate_hints(problem, found: Findings) -> None:
 
 # ---- template.py -------------------------------------------------------------------------------------
 
-_CELL = re.compile(r"^# %% part (\S+)\s*$", re.MULTILINE)
+_CELL = re.compile(r"^# %% (?:part (?P<part>\S+)|(?P<other>\S+))\s*$", re.MULTILINE)   # as otter build reads them
 
 
 def _calls(tree: list, found: dict[str, set[int]]) -> None:
@@ -285,10 +285,14 @@ def _template(problem, found: Findings) -> None:
             if count < least or (count > len(positional) and stub.args.vararg is None):
                 found.add(where, f"{name}() takes {len(positional)} arguments "
                                  f"({', '.join(a.arg for a in positional)}); the spec calls it with {count}")
-    parts = {p.id for p in problem.spec.parts} | {m.id for m in problem.spec.manual}
+    parts = [p.id for p in problem.spec.parts]
     for mark in _CELL.finditer(text):
-        if mark.group(1) not in parts:
-            found.add(where, f"cell '# %% part {mark.group(1)}' names no part of the spec ({', '.join(sorted(parts))})")
+        if mark.group("part") is not None and mark.group("part") not in parts:
+            found.add(where, f"cell '# %% part {mark.group('part')}' names no auto-graded part of the spec "
+                             f"({', '.join(parts)}): the notebook would leave it out")
+        elif mark.group("other") not in (None, "setup"):
+            found.add(where, f"cell '# %% {mark.group('other')}' would be left out of the notebook: "
+                             f"`grader otter build` uses '# %% setup' and '# %% part <id>' cells")
     from grader.platforms import kit
     compact = "".join(text.split())
     for line in kit.secrets(problem.folder):

@@ -43,7 +43,7 @@ class FiniteDifferenceCases(Strict):
     families: list[str] = Field(default_factory=list, description=(
         "families of the part's case set to draw from; empty: every family, in order"))
     count: int | None = Field(None, ge=1, description=(
-        "how many cases; unset: 4 for a scored check, the 2 largest for an advisory one"))
+        "how many cases; unset: 4 when the check is scored, 2 when it is advisory"))
 
 
 class Gradient(FiniteDifferenceCases):

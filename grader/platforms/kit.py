@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from grader import DISTRIBUTION, __version__
 from grader.platforms import packaging
@@ -47,13 +47,16 @@ MIN_SECRET_CHARS = 12                             # shorter lines ("return 1.0")
 
 
 class FamilyPick(Strict):
-    pick: list[int]          # positions within the family, as the generator makes them
-    about: str = ""          # words for check names; the spec's `about` when empty
+    """The cases of one family the kit ships."""
+    pick: list[int] = Field(description="positions within the family, as the generator makes them (from 0)")
+    about: str = Field("", description="words for check names; empty: the spec's `about`")
 
 
 class KitConfig(Strict):
-    seed: int = DEFAULT_SEED
-    case_sets: dict[str, dict[str, FamilyPick]] = {}
+    """kit.toml: which cases the student kit ships."""
+    seed: int = Field(DEFAULT_SEED, description="the seed whose cases are picked from")
+    case_sets: dict[str, dict[str, FamilyPick]] = Field({}, description=(
+        "case set -> family -> its pick; a case set not named ships the first two cases of each family"))
 
 
 def load_config(folder: Path) -> KitConfig:
