@@ -68,7 +68,8 @@ def test_weights_of_another_shape(tmp_path):
 
 
 def test_wrt_or_weights_not_an_input(tmp_path):
-    folder = write_problem(tmp_path / "p", SPEC.replace('wrt = "x"', 'wrt = "z"'))
+    cases = CASES.replace('"dout": rng.normal(size=n)}', '"dout": rng.normal(size=n)}, radius=1.0')
+    folder = write_problem(tmp_path / "p", SPEC.replace('wrt = "x"', 'wrt = "z"'), cases=cases)
     assert "part g, output 'dx': gradient.wrt = 'z' is not an input of case set 'main' (its inputs: x, a, dout)" \
         in plan_error(folder)
     folder = write_problem(tmp_path / "q", SPEC.replace('weights = "dout"', 'weights = "upstream"'))

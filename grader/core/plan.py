@@ -114,8 +114,8 @@ def gradient_checks(source, part: Part, output: Output, tree: list, text: str, t
     g, found = output.gradient, []
     of_tree = expr.parse(g.of)
     of_text = expr.show(of_tree) if g.weights is None else f"sum({g.weights} * {expr.show(of_tree)})"
-    safe = gradcheck.pick(cases, g.wrt, g.families, g.count or FD_CASES)
     fd_inputs(part, output, cases)
+    safe = gradcheck.pick(cases, g.wrt, g.families, g.count or FD_CASES)
     if not safe:
         raise SpecError(f"{where(part, output)}: no case of case set {part.cases!r}"
                         f"{' in families ' + str(g.families) if g.families else ''} is smooth around its "
