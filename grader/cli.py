@@ -177,8 +177,8 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
         raise click.BadParameter(str(err), param_hint="--shard") from None
     loaded = specs.load(problem)
     if not loaded.kit:   # a problem set's mistake stops here, named, not in every worker
-        from grader.core.preflight import preflight
-        preflight(loaded, DEFAULT_SEED if seed is None else seed)
+        from grader.core.preflight import before_batch
+        before_batch(problem, DEFAULT_SEED if seed is None else seed)
     if not csv_path and (roster or column or csv_format != "plain"):
         raise click.UsageError("--roster, --column and --csv-format shape the gradebook: give --csv too")
     class_roster = _roster(roster, csv_format)

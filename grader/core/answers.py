@@ -57,6 +57,8 @@ class Cases:
             for case in self.made[name] if describe else ():
                 try:
                     case.context = str(describe(case.inputs))
+                except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
+                    raise
                 except Exception as err:
                     raise SpecError(f"case set {name!r}: describe = {case_set.describe!r} raised "
                                     f"{author_error(err, self.problem.folder)} on case {case_name(case)}") from None
@@ -102,6 +104,8 @@ class Referee:
         try:
             return reference_eval(tree, self.problem.references[0] if namespace is None else namespace,
                                   case.inputs)
+        except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
+            raise
         except Exception as err:
             raise SpecError(f"{self.where}: the reference's {expr.show(tree)} raised "
                             f"{author_error(err, self.problem.folder)} on case {case_name(case)}") from None
@@ -173,6 +177,8 @@ class ReferenceAnswers:
             said = f"{where(part, output)}: the hint {hint.message!r}: its mistake {hint.mistake}"
             try:
                 value = reference_eval(tree, namespace, inputs)
+            except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
+                raise
             except Exception as err:   # the author's mistake function: the spec's error, named
                 raise SpecError(f"{said} raised {author_error(err, folder)}") from None
             return value if value is None else numbers(value, said)

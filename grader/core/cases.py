@@ -90,6 +90,8 @@ def generate(generator, case_set_name: str, families: dict[str, int], seed: int,
                     f"(rng, {family!r}, {index})"
             try:
                 made = generator(rng, family, index)
+            except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
+                raise
             except Exception as err:
                 raise SpecError(f"{where} raised {author_error(err, folder or Path())}") from None
             for case in made if isinstance(made, list) else [made]:

@@ -4,8 +4,13 @@ scalar) stops the command with a message naming it, rather than failing every su
 workers. `grader lint` goes further (grader.authoring.lint)."""
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from grader.core import spec as specs
 from grader.core.plan import Plan, plan_for
 from grader.core.spec import Problem
+from grader.errors import SpecError
 
 
 def preflight(problem: Problem, seed: int) -> Plan:
@@ -16,3 +21,24 @@ def preflight(problem: Problem, seed: int) -> Plan:
         if planned.check.hints:
             planned.check.hints.mistakes()
     return plan
+
+
+def before_batch(problem: str, seed: int) -> None:
+    """preflight, in a process of its own: the problem's code may do anything a judge survives
+    (kill its process, exhaust memory), which the batch's workers are made to weather and
+    document per submission; only a SpecError stops the batch here."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        try:
+            message = pool.submit(_message, problem, seed).result()
+        except Exception:   # it died or ran out of memory: the workers will say so, per submission
+            return
+    if message:
+        raise SpecError(message)
+
+
+def _message(problem: str, seed: int) -> str | None:
+    try:
+        preflight(specs.load(problem), seed)
+    except SpecError as err:
+        return str(err)
+    return None

@@ -107,6 +107,8 @@ def _kit_hints(problem, part, output, case: Case) -> dict:
             try:
                 values = mistake_values(problem.hint_namespaces, expr.parse(hint.mistake), case.inputs,
                                         output.up_to_constant)
+            except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
+                raise
             except Exception as err:
                 raise SpecError(f"{said} raised {author_error(err, problem.folder)}") from None
             if values is not None and not all(np.all(np.isfinite(v)) for v in values):
