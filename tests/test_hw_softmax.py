@@ -3,7 +3,6 @@ norm forward and backward): correct solutions in several styles earn every point
 `grader check` and `grader batch`; each mutant (tests/hw_softmax/mutants.py) fails exactly its
 parts, with its hint; the student kit's checks catch every mutant too."""
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,9 @@ from grader.core.engine import grade
 from grader.platforms import kit
 from tests.conftest import failing, run_cli
 
+from tests.hw_softmax.mutants import MUTANTS, patched
+
 HERE = Path(__file__).parent / "hw_softmax"
-sys.path.insert(0, str(HERE))
-from mutants import MUTANTS, patched  # noqa: E402
 
 CORRECT = sorted(p for p in (HERE / "correct").iterdir() if p.suffix in (".py", ".ipynb"))
 AUTO = ["1a", "1b", "1c", "2a", "2b"]
