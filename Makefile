@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench docs clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+docs: setup       # docs/authoring.md from docs/authoring.in.md and the spec models
+	$(PY) docs/make_authoring.py
 
 bench: setup
 	$(PY) benchmarks/check_time.py

@@ -216,6 +216,9 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--shard") from None
     loaded = specs.load(problem)
+    if not loaded.kit:   # a problem set's mistake stops here, named, not in every worker
+        from grader.core.preflight import before_batch
+        before_batch(problem, DEFAULT_SEED if seed is None else seed)
     if not csv_path and (roster or column or csv_format != "plain"):
         raise click.UsageError("--roster, --column and --csv-format shape the gradebook: give --csv too")
     class_roster = _roster(roster, csv_format)
@@ -306,6 +309,35 @@ def student_kit(folder: Path, problem: str) -> None:
     except OSError as err:
         raise GraderError(f"cannot write into {text.line(str(folder))}: {err.strerror}") from None
     click.echo(f"wrote {wheel} and {folder / 'README.md'}", err=True)
+
+
+@cli.command("new")
+@click.argument("folder", type=click.Path(path_type=Path))
+def new_command(folder: Path) -> None:
+    """Write a working problem set into FOLDER (a new or empty folder; the problem is named after
+    it): spec.toml with every key commented, reference.py, cases.py, mistakes.py, template.py,
+    kit.toml, and examples/correct.py and examples/wrong.py to grade. See docs/authoring.md."""
+    from grader.authoring.new import create
+    for path in create(folder):
+        click.echo(f"wrote {path}", err=True)
+    click.echo(f"next: grader lint {folder}\n      grader check {folder / 'examples' / 'correct.py'} --problem {folder}",
+               err=True)
+
+
+@cli.command("lint")
+@click.argument("problem", metavar="PROBLEM")
+@click.option("--seeds", type=click.IntRange(1, 100), default=3, show_default=True,
+              help=f"How many seeds to check at: {DEFAULT_SEED}, then 0, 1, 2, ...")
+@click.option("--no-kit", is_flag=True, help="Skip the trial student-kit build and its leak scan.")
+def lint_command(problem: str, seeds: int, no_kit: bool) -> None:
+    """Check the problem set PROBLEM (a name under problems/, or a folder anywhere): its cases,
+    every check run on the reference, its hints, template.py and a trial student kit. Says what
+    is wrong, naming the part, output or hint. Exit status: 0 no problems, 1 problems found, 2 misuse."""
+    from grader.authoring import lint
+    chosen = (DEFAULT_SEED, *range(seeds - 1))
+    folder, findings = lint.lint(problem, chosen, kit=not no_kit)
+    click.echo(lint.summary(folder, findings, chosen))
+    sys.exit(1 if findings.errors else 0)
 
 
 @cli.command()

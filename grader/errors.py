@@ -7,6 +7,9 @@ answer, a result that is not a number) live beside the code that raises and catc
 """
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
+
 
 class GraderError(Exception):
     """The message is for the person who ran the command."""
@@ -48,3 +51,18 @@ class OtterUnavailable(GraderError):
 
 class Misconfigured(GraderError):
     """The Gradescope autograder's own files are wrong (its config, problem or isolation)."""
+
+
+def author_error(err: BaseException, folder: Path) -> str:
+    """An exception raised by a problem folder's own code (reference.py, cases.py, ...), in one
+    line for its author: its type, message and the innermost line of the folder's files."""
+    where = author_line(err, folder)
+    return f"{type(err).__name__}: {str(err)[:300]}" + (f" ({where})" if where else "")
+
+
+def author_line(err: BaseException, folder: Path) -> str:
+    """Where in the folder's files an exception was raised ("reference.py, line 3, in layer"), or ""."""
+    if isinstance(err, SyntaxError) and err.lineno:
+        return f"{Path(str(err.filename)).name}, line {err.lineno}"
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename).parent == folder]
+    return f"{Path(frames[-1].filename).name}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else ""

@@ -88,3 +88,15 @@ def test_the_kit_keeps_them_too(typed, tmp_path):
     path.write_text(STRICT_ABOUT_TYPES)
     doc = grade(path, spec.load(str(public)), 182)
     assert failing(doc) == set(), [c.message for p in doc.parts for c in p.checks if not c.passed]
+
+
+def test_messages_show_them_as_the_student_got_them(typed, tmp_path):
+    """A failing case's inputs show an int as 3, a bool as True and an int array as [0, 2, 1],
+    not as the floats 3.0, 1.0 and [0., 2., 1.] the student never saw."""
+    path = tmp_path / "answer.py"
+    path.write_text(STRICT_ABOUT_TYPES.replace("return float(", "return 1.0 + float("))
+    doc = grade(path, spec.load(str(typed)), 182)
+    message = next(c.message for p in doc.parts for c in p.checks if not c.passed)
+    inputs = dict(line.strip().split(" = ", 1) for line in message.splitlines() if line.startswith("  ") and " = " in line)
+    assert inputs["label"].isdigit() and inputs["flip"] in ("True", "False"), inputs
+    assert "." not in inputs["rows"] and inputs["rows"].startswith("["), inputs

@@ -12,10 +12,34 @@ from grader.sandbox.child import evaluate
 from grader.core import expr
 from grader.core.cases import Case, generate
 from grader.core.spec import Contains, Output, Part, Problem
+from grader.errors import SpecError, author_error
 from grader.judge import compare as cmp
 from grader.judge import gradcheck
 from grader.judge.contains import informative
 from grader.judge.hints import Hints
+from grader.judge.verdict import case_name
+
+
+def where(part: Part, output: Output | None = None) -> str:
+    """Which part of the spec, for its error messages."""
+    return f"part {part.id}" + (f", output {output.label!r}" if output else "")
+
+
+def fd_inputs(part: Part, output: Output, cases: list[Case]) -> None:
+    """A gradient check's inputs are the spec's to name right: `wrt` (and `weights`) must be
+    inputs of the case set, `wrt` a float or a float64 array."""
+    g = output.gradient
+    for case in cases[:1]:
+        for key in ("wrt", "weights"):
+            name = getattr(g, key)
+            if name is not None and name not in case.inputs:
+                raise SpecError(f"{where(part, output)}: gradient.{key} = {name!r} is not an input of case set "
+                                f"{part.cases!r} (its inputs: {', '.join(case.inputs)})")
+        value = case.inputs[g.wrt]
+        if not (type(value) is float or (isinstance(value, np.ndarray) and value.dtype == np.float64)):
+            dtype = f" of {value.dtype}" if isinstance(value, np.ndarray) else ""
+            raise SpecError(f"{where(part, output)}: gradient.wrt = {g.wrt!r} is a {type(value).__name__}{dtype}: "
+                            f"finite differences need a float or a float64 array")
 
 
 class Cases:
@@ -27,10 +51,17 @@ class Cases:
     def __call__(self, name: str) -> list[Case]:
         if name not in self.made:
             case_set = self.problem.spec.case_sets[name]
-            self.made[name] = generate(self.problem.generators[name], name, case_set.families, self.seed)
+            self.made[name] = generate(self.problem.generators[name], name, case_set.families, self.seed,
+                                       folder=self.problem.folder)
             describe = self.problem.describers.get(name)
             for case in self.made[name] if describe else ():
-                case.context = str(describe(case.inputs))
+                try:
+                    case.context = str(describe(case.inputs))
+                except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
+                    raise
+                except Exception as err:
+                    raise SpecError(f"case set {name!r}: describe = {case_set.describe!r} raised "
+                                    f"{author_error(err, self.problem.folder)} on case {case_name(case)}") from None
         return self.made[name]
 
 
@@ -44,11 +75,67 @@ def reference_value(references: list[dict], tree: list, inputs: dict) -> list[np
     return cmp.distinct(reference_eval(tree, namespace, inputs) for namespace in references)
 
 
-def needles_for(needle_trees, cases, references, count) -> list[tuple[Case, list[np.ndarray]]]:
+def weighted_sum(value, weights, what: str) -> float:
+    """sum(weights * value): the scalar whose gradient a `weights` gradient check takes. A value
+    that is not an array of the weights' shape is the spec's mistake (SpecError, naming `what`)."""
+    array, weights = numbers(value, what), np.asarray(weights, dtype=np.float64)
+    if array.shape != weights.shape:
+        raise SpecError(f"{what} gives {cmp._what(array.shape)}, but its weights have {cmp._what(weights.shape)}: "
+                        f"the gradient is of sum(weights * value), so they must have the same shape")
+    return float(np.sum(weights * array))
+
+
+def numbers(value, what: str) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise SpecError(f"{what} gives a {type(value).__name__}, not a number or an array of "
+                        f"numbers") from None
+
+
+class Referee:
+    """The reference run on a case for one part of the spec, its errors said as the spec's
+    mistakes: naming the part and output (`where`), the expression and the case."""
+
+    def __init__(self, problem: Problem, where: str):
+        self.problem, self.where = problem, where
+
+    def __call__(self, tree: list, case: Case, namespace: dict | None = None):
+        try:
+            return reference_eval(tree, self.problem.references[0] if namespace is None else namespace,
+                                  case.inputs)
+        except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
+            raise
+        except Exception as err:
+            raise SpecError(f"{self.where}: the reference's {expr.show(tree)} raised "
+                            f"{author_error(err, self.problem.folder)} on case {case_name(case)}") from None
+
+    def values(self, tree: list, case: Case) -> list[np.ndarray]:
+        """Every equally right answer on a case, duplicates dropped."""
+        what = f"{self.where}: the reference's {expr.show(tree)} on case {case_name(case)}"
+        return cmp.distinct(numbers(self(tree, case, namespace), what) for namespace in self.problem.references)
+
+    def scalar(self, tree: list, case: Case, inputs: dict, weights: str | None) -> float:
+        """The reference's `of` at moved inputs, as the scalar a gradient is taken of."""
+        moved = Case(inputs, family=case.family, index=case.index, label=case.label)
+        value = self(tree, moved)
+        what = f"{self.where}: gradient.of = {expr.show(tree)!r} on case {case_name(case)}"
+        if weights is not None:
+            return weighted_sum(value, case.inputs[weights], what)
+        array = numbers(value, what)
+        if array.size != 1:
+            raise SpecError(f"{what} gives {cmp._what(array.shape)}, not a scalar: a gradient is of a "
+                            f"scalar; for an array output give the gradient `weights` (an input of its "
+                            f"shape): the check is then of sum(weights * of)")
+        return float(array.reshape(()))
+
+
+def needles_for(needle_trees, cases, referee: Referee, count) -> list[tuple[Case, list[np.ndarray]]]:
     """The first `count` cases where every needle is informative, with the reference's needles."""
     chosen = []
     for case in cases:
-        needles = [reference_value(references[:1], t, case.inputs)[0] for t in needle_trees]
+        needles = [numbers(referee(t, case), f"{referee.where}: the reference's {expr.show(t)}")
+                   for t in needle_trees]
         if informative(needles, case.inputs):
             chosen.append((case, needles))
         if len(chosen) == count:
@@ -72,26 +159,55 @@ class ReferenceAnswers:
         return self.made(part.cases)
 
     def expected(self, part: Part, output: Output, tree: list, cases: list[Case]) -> list[list[np.ndarray]]:
-        return [reference_value(self.references, tree, c.inputs) for c in cases]
+        referee = Referee(self.problem, where(part, output))
+        return [referee.values(tree, c) for c in cases]
 
     def hints(self, part: Part, output: Output, cases: list[Case], expected: list, tol,
               up_to_constant: bool = False) -> Hints | None:
-        told = [(h.message, expr.parse(h.mistake)) for h in part.hints_for(output)]
+        hints = part.hints_for(output)
+        told = [(h.message, expr.parse(h.mistake)) for h in hints]
         namespaces = self.problem.hint_namespaces
-        return Hints(told, namespaces, cases, expected, tol, up_to_constant) if namespaces and told else None
+        if not (namespaces and told):
+            return None
+        by_tree = {json.dumps(expr.parse(h.mistake)): h for h in hints}
+        folder = self.problem.folder
 
-    def reference_differences(self, of_tree: list, wrt: str,
-                              cases: list[Case]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Central differences of the reference's forward on each case, with their rounding error."""
-        forward = lambda inputs: float(reference_eval(of_tree, self.references[0], inputs))
-        return [gradcheck.numeric_gradient(forward, c.inputs, wrt) for c in cases]
+        def evaluate_mistake(tree, namespace, inputs):
+            hint = by_tree[json.dumps(tree)]
+            said = f"{where(part, output)}: the hint {hint.message!r}: its mistake {hint.mistake}"
+            try:
+                value = reference_eval(tree, namespace, inputs)
+            except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
+                raise
+            except Exception as err:   # the author's mistake function: the spec's error, named
+                raise SpecError(f"{said} raised {author_error(err, folder)}") from None
+            return value if value is None else numbers(value, said)
+        return Hints(told, namespaces, cases, expected, tol, up_to_constant, evaluate=evaluate_mistake)
+
+    def reference_differences(self, part: Part, output: Output, cases: list[Case]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Central differences of the reference's forward (output.gradient.of, or sum(weights * of))
+        on each case, with their rounding error."""
+        g = output.gradient
+        referee, of_tree = Referee(self.problem, where(part, output)), expr.parse(g.of)
+        found = []
+        for case in cases:
+            forward = lambda inputs: referee.scalar(of_tree, case, inputs, g.weights)
+            scale = 0.0   # a weighted sum's rounding follows its terms, not the sum
+            if g.weights is not None:
+                terms = case.inputs[g.weights] * numbers(referee(of_tree, case), referee.where)
+                scale = float(np.sum(np.abs(terms)))
+            found.append(gradcheck.numeric_gradient(forward, case.inputs, g.wrt, scale))
+        return found
 
     def shapes(self, part: Part, output: Output, tree: list, cases: list[Case]) -> list[tuple]:
         """The reference's output shape on each case (what a student's value must fit)."""
-        return [reference_value(self.references[:1], tree, c.inputs)[0].shape for c in cases]
+        referee = Referee(self.problem, where(part, output))
+        return [numbers(referee(tree, c), f"{referee.where}: the reference's {expr.show(tree)}").shape
+                for c in cases]
 
     def needles(self, part: Part, item: Contains, count: int) -> list[tuple[Case, list[np.ndarray]]]:
-        return needles_for([expr.parse(t) for t in item.any_of], self.cases(part), self.references, count)
+        return needles_for([expr.parse(t) for t in item.any_of], self.cases(part),
+                           Referee(self.problem, f"part {part.id}, contains {item.label!r}"), count)
 
     def case_table(self) -> str:
         """Every case made so far, as the child receives them: call after building the checks."""

@@ -10,7 +10,7 @@ checks only). Which one is decided once, when the problem is loaded (Problem.kit
   cases(part, output)                   the cases an output is checked on
   expected(part, output, tree, cases)   per case, every equally right answer
   hints(part, output, cases, expected, tol, up_to_constant)   the output's hints there, or None
-  reference_differences(of_tree, wrt, cases)   differences of the reference forward, or None
+  reference_differences(part, output, cases)   differences of the reference's forward, or None
   shapes(part, output, tree, cases)     the expected output shape per case
   needles(part, item, count)            (case, values a `contains` check looks for) pairs
   case_table()                          every case, as the child holds them
@@ -24,11 +24,12 @@ from functools import lru_cache
 import numpy as np
 
 from grader.core import expr
-from grader.core.answers import ReferenceAnswers
+from grader.core.answers import ReferenceAnswers, fd_inputs, where
 from grader.core.cases import Case
 from grader.core.spec import Output, Part, Problem
 from grader.core.vectors import StoredVectors
 from grader.judge import checks, contains, gradcheck, own
+from grader.errors import SpecError
 from grader.judge.verdict import Check
 
 FD_CASES = 4            # cases per finite-difference check
@@ -88,38 +89,56 @@ def output_checks(source, problem: Problem, part: Part, output: Output) -> list[
             check=make(tree=tree, text=text, cases=members, expected=expected, tol=tol, about=family,
                        hints=hints)))
     if output.gradient:
-        g = output.gradient
-        of_tree = expr.parse(g.of)
-        of_text = expr.show(of_tree)
-        safe = gradcheck.safe_cases(cases, g.wrt, FD_CASES)
-        differences = source.reference_differences(of_tree, g.wrt, safe) if g.ref_points else None
-        if differences is not None:
-            # the output's hints, on these cases: a mistake that explains the values explains this too
-            hints = source.hints(part, output, safe, source.expected(part, output, tree, safe), tol)
-            found.append(PlannedCheck(
-                name=f"{text} agrees with finite differences of the reference {of_text} ({len(safe)} cases)",
-                points=g.ref_points, hidden=output.hidden,
-                check=checks.gradient_vs_reference(tree=tree, text=text, cases=safe,
-                                                   differences=differences, hints=hints)))
-        points = g.own_points or (g.ref_points if source.kit else 0.0)   # a kit scores it
-        chosen = safe if points or source.kit else _largest(safe, ADVISORY_CASES)
-        found.append(PlannedCheck(
-            name=f"{text} agrees with finite differences of your own {of_text}"
-                 + _on(source, len(chosen), points > 0),
-            points=points, hidden=False,
-            check=own.gradient_vs_own(tree=tree, text=text, of_tree=of_tree, of_text=of_text, wrt=g.wrt,
-                                      cases=chosen)))
-    if output.stationary:
+        found += gradient_checks(source, part, output, tree, text, tol, cases)
+    if output.stationary and output.stationary.points != 0:     # 0: switched off
         s = output.stationary
         of_tree = expr.parse(s.of)
         points = s.points or (1.0 if source.kit else 0.0)             # a kit scores it
-        chosen = cases[:FD_CASES if points else ADVISORY_CASES]
+        # the point moved is the student's output, not an input: any case of the named families
+        chosen = [c for c in cases if not s.families or c.family in s.families]
+        chosen = chosen[:s.count or (FD_CASES if points else ADVISORY_CASES)]
         found.append(PlannedCheck(
             name=f"{text} is a stationary point of your own {s.of}" + _on(source, len(chosen), points > 0),
             points=points, hidden=False,
             check=own.stationary_point(tree=tree, text=text, of_tree=of_tree, of_text=expr.show(of_tree),
                                        wrt=s.wrt, cases=chosen,
                                        shapes=source.shapes(part, output, tree, chosen))))
+    return found
+
+
+def gradient_checks(source, part: Part, output: Output, tree: list, text: str, tol,
+                    cases: list[Case]) -> list[PlannedCheck]:
+    """An output that is a gradient, against finite differences of the reference's forward
+    (scored) and of the student's own (advisory, scored or off: own_points), each on the cases
+    the spec names (gradient.families, gradient.count) where the function is smooth."""
+    g, found = output.gradient, []
+    of_tree = expr.parse(g.of)
+    of_text = expr.show(of_tree) if g.weights is None else f"sum({g.weights} * {expr.show(of_tree)})"
+    fd_inputs(part, output, cases)
+    safe = gradcheck.pick(cases, g.wrt, g.families, g.count or FD_CASES)
+    if not safe:
+        raise SpecError(f"{where(part, output)}: no case of case set {part.cases!r}"
+                        f"{' in families ' + str(g.families) if g.families else ''} is smooth around its "
+                        f"inputs (Case.radius) for finite differences in {g.wrt!r}")
+    differences = source.reference_differences(part, output, safe) if g.ref_points else None
+    if differences is not None:
+        # the output's hints, on these cases: a mistake that explains the values explains this too
+        hints = source.hints(part, output, safe, source.expected(part, output, tree, safe), tol)
+        found.append(PlannedCheck(
+            name=f"{text} agrees with finite differences of the reference {of_text} ({len(safe)} cases)",
+            points=g.ref_points, hidden=output.hidden,
+            check=checks.gradient_vs_reference(tree=tree, text=text, cases=safe,
+                                               differences=differences, hints=hints)))
+    if g.own_points == 0:      # switched off in the spec: not run, not shown, in a kit too
+        return found
+    points = g.own_points or (g.ref_points if source.kit else 0.0)   # a kit scores it
+    chosen = safe if points or source.kit or g.count else _largest(safe, ADVISORY_CASES)
+    found.append(PlannedCheck(
+        name=f"{text} agrees with finite differences of your own {of_text}"
+             + _on(source, len(chosen), points > 0),
+        points=points, hidden=False,
+        check=own.gradient_vs_own(tree=tree, text=text, of_tree=of_tree, of_text=of_text, wrt=g.wrt,
+                                  cases=chosen, weights=g.weights)))
     return found
 
 

@@ -24,7 +24,7 @@ from pydantic import Field, ValidationError, model_validator
 from grader.core import expr
 from grader.core.strict import Strict
 from grader.core.vectors import VECTORS, Vectors, load_vectors
-from grader.errors import SpecError
+from grader.errors import SpecError, author_error
 
 PROBLEMS_ROOT = Path(__file__).resolve().parents[2] / "problems"
 DEFAULT_PROBLEM = "dis02"
@@ -32,37 +32,68 @@ DEFAULT_PROBLEM = "dis02"
 
 class Tolerance(Strict):
     """Elementwise |got - expected| <= atol + rtol * |expected|, as numpy.testing.assert_allclose."""
-    rtol: float = 1e-6
-    atol: float = 1e-9
+    rtol: float = Field(1e-6, description="relative tolerance")
+    atol: float = Field(1e-9, description="absolute tolerance")
 
 
-class Gradient(Strict):
-    """The output is the gradient of `of` (an expression giving a scalar) with respect to input `wrt`."""
-    of: str
-    wrt: str
-    own_points: float = 0.0   # weight of "agrees with your own forward"; 0 = advisory only
-    ref_points: float = 1.0   # weight of "agrees with finite differences of the reference"
+class FiniteDifferenceCases(Strict):
+    """Which cases a finite-difference check runs on: the first `count` cases of the named
+    families (in the order the case set lists them) whose generator promises the function is
+    smooth around them (a Case's `radius`)."""
+    families: list[str] = Field(default_factory=list, description=(
+        "families of the part's case set to draw from; empty: every family, in order"))
+    count: int | None = Field(None, ge=1, description=(
+        "how many cases; unset: 4 when the check is scored, 2 when it is advisory"))
 
 
-class Stationary(Strict):
-    """The output should be a stationary point of the student's own `of` in its input `wrt`."""
-    of: str
-    wrt: str
-    points: float = 0.0
+class Gradient(FiniteDifferenceCases):
+    """The output is the gradient of `of` with respect to the input `wrt`: checked against
+    central finite differences of the reference's `of` (scored), and of the student's own `of`
+    (advisory unless own_points says otherwise). `of` must give a scalar; for an array output
+    (a layer's forward pass), name `weights`: the check is then of the gradient of
+    sum(weights * of), the way a layer's gradient given an upstream gradient is checked."""
+    of: str = Field(description="an expression giving a scalar, or an array the shape of `weights`")
+    wrt: str = Field(description="the input (a float or float array) the gradient is taken with respect to")
+    weights: str | None = Field(None, description=(
+        "an input of the case set with the shape of `of`'s value: the gradient is of sum(weights * of)"))
+    own_points: float | None = Field(None, ge=0, description=(
+        "weight of the check against finite differences of the student's own `of`. Unset: "
+        "advisory (shown, not scored, on 2 cases; scored in the student kit). 0: not run, not "
+        "shown, in the kit too. More: scored with this weight"))
+    ref_points: float = Field(1.0, ge=0, description=(
+        "weight of the check against finite differences of the reference's `of`; 0: not run"))
+
+
+class Stationary(FiniteDifferenceCases):
+    """The output should be a stationary point of the student's own `of` in its input `wrt`
+    (an estimate that maximises the student's own objective)."""
+    of: str = Field(description="an expression giving a scalar")
+    wrt: str = Field(description="the input the output stands in for")
+    points: float | None = Field(None, ge=0, description=(
+        "weight of the check. Unset: advisory (shown, not scored; scored in the student kit). "
+        "0: not run, not shown. More: scored with this weight"))
 
 
 class Output(Strict):
     """One value a part grades: a student expression compared with the reference's."""
-    label: str
-    student: str
-    returns: str = ""              # what the value is, in words ("a scalar", "the shape of W2"),
-                                   # for people reading the spec; grading takes shapes from the answers
-    tolerance: Tolerance | None = None
-    up_to_constant: bool = False   # compare differences within a case group only
-    gradient: Gradient | None = None
-    stationary: Stationary | None = None
-    points: float = 1.0            # weight of each case-family comparison check
-    hidden: bool = True            # randomized checks are hidden details by default
+    label: str = Field(description="its name in messages and hints (\"dJ/dW2\")")
+    student: str = Field(description=(
+        "an expression in the call language: run on the student's functions in the sandbox and "
+        "on the reference's in the judge"))
+    returns: str = Field("", description=(
+        "what the value is, in words (\"a scalar\", \"the shape of W\"), for people reading the "
+        "spec; grading takes shapes from the reference's answers"))
+    tolerance: Tolerance | None = Field(None, description="this output's tolerance; unset: the spec's")
+    up_to_constant: bool = Field(False, description=(
+        "compare differences within a group of cases (a generator's list) only: a value defined "
+        "up to an additive constant (a log density)"))
+    gradient: Gradient | None = Field(None, description="the output is a gradient: finite-difference checks too")
+    stationary: Stationary | None = Field(None, description=(
+        "the output is a stationary point of the student's own objective"))
+    points: float = Field(1.0, ge=0, description="weight of each case family's comparison with the reference")
+    hidden: bool = Field(True, description=(
+        "the details of the randomized checks are hidden from students on Gradescope until "
+        "the scores are published (--hidden-visibility)"))
 
     @model_validator(mode="after")
     def _parse(self) -> "Output":
@@ -72,11 +103,13 @@ class Output(Strict):
 
 
 class Contains(Strict):
-    """The student's value (say a cache) must hold, somewhere inside, one of the reference values."""
-    label: str
-    student: str
-    any_of: list[str]
-    points: float = 1.0
+    """The student's value (a cache) must hold, somewhere inside (through dicts, lists, tuples
+    and object attributes), one of the reference's values, found by value whatever its name."""
+    label: str = Field(description="what is looked for, in words")
+    student: str = Field(description="an expression giving the value to search")
+    any_of: list[str] = Field(description=(
+        "expressions over the reference: finding any one of their values passes"))
+    points: float = Field(1.0, ge=0, description="weight of this check within its part")
 
     @model_validator(mode="after")
     def _parse(self) -> "Contains":
@@ -88,12 +121,15 @@ class Contains(Strict):
 class Hint(Strict):
     """A common mistake for one output: `mistake` (an expression over the reference and
     mistakes.py) computes the wrong answer. When a failing check's values match it on every case,
-    the feedback says `message`. in_kit: the message and its values give no answer away, so the
-    student kit may keep it."""
-    output: str                    # the label of one of the part's outputs
-    mistake: str
-    message: str
-    in_kit: bool = False
+    the feedback says `message`."""
+    output: str = Field(description="the label of one of the part's outputs")
+    mistake: str = Field(description=(
+        "an expression over reference.py and mistakes.py, run in the judge only; a function "
+        "returning None makes no claim on that case"))
+    message: str = Field(description="what the feedback says when the student's values match the mistake")
+    in_kit: bool = Field(False, description=(
+        "the message and the mistake's values give no answer away, so the student kit may keep "
+        "them (as data: the mistake's outputs on the kit's cases)"))
 
     @model_validator(mode="after")
     def _parse(self) -> "Hint":
@@ -102,13 +138,14 @@ class Hint(Strict):
 
 
 class Part(Strict):
-    id: str
-    title: str
-    points: float
-    cases: str
-    outputs: list[Output] = Field(default_factory=list)
-    contains: list[Contains] = Field(default_factory=list)
-    hints: list[Hint] = Field(default_factory=list)
+    """A part graded automatically: its outputs, `contains` checks and hints, on one case set."""
+    id: str = Field(description="the part id in score documents, gradebooks and Otter questions (q<id>)")
+    title: str = Field(description="one line, for reports")
+    points: float = Field(ge=0, description="the part's points, shared among its checks by their weights")
+    cases: str = Field(description="the case set (a key of [case_sets]) its checks run on")
+    outputs: list[Output] = Field(default_factory=list, description="values compared with the reference")
+    contains: list[Contains] = Field(default_factory=list, description="values a returned cache must hold")
+    hints: list[Hint] = Field(default_factory=list, description="common mistakes named in feedback")
 
     @model_validator(mode="after")
     def _hints_name_outputs(self) -> "Part":
@@ -123,33 +160,38 @@ class Part(Strict):
 
 
 class ManualPart(Strict):
-    id: str
-    title: str
-    points: float
+    """A part graded by a person: in every score document with status `manual`."""
+    id: str = Field(description="the part id")
+    title: str = Field(description="one line")
+    points: float = Field(ge=0, description="its points (not in the auto-graded total)")
 
 
 class CaseSet(Strict):
     """A generator in cases.py and how many cases of each family it makes."""
-    function: str
-    families: dict[str, int]
-    about: dict[str, str] = Field(default_factory=dict)   # family -> words for check names
-    describe: str | None = None    # fn(inputs) -> a line of context shown under a case's inputs
+    function: str = Field(description="a function of cases.py: fn(rng, family, index) -> Case | list[Case]")
+    families: dict[str, int] = Field(description=(
+        "family -> how many times the generator is called for it; each family gets its own "
+        "random stream, and one comparison check per output"))
+    about: dict[str, str] = Field(default_factory=dict, description=(
+        "family -> words for check names (\"random cases\"); unset: \"<family> cases\""))
+    describe: str | None = Field(None, description=(
+        "a function of cases.py, fn(inputs) -> str: a line of context shown under a case's inputs"))
 
 
 class Budgets(Strict):
-    """Seconds of wall time; see the README's "Limits" section."""
-    load: float = 10.0
-    part: float = 3.0
-    submission: float = 30.0
-    memory_mib: int = 1024
+    """Per submission; see the README's "Limits"."""
+    load: float = Field(10.0, gt=0, description="seconds to load the submission")
+    part: float = Field(3.0, gt=0, description="seconds for each part's checks")
+    submission: float = Field(30.0, gt=0, description="seconds for the whole submission")
+    memory_mib: int = Field(1024, gt=0, description="MiB of memory on top of what Python and NumPy use")
 
 
 class PlotPanel(Strict):
     """One curve of a plot set: entry `unit` of the student's expression as the variable moves."""
-    name: str                 # the panel's own PNG is <file>_<name>.png
-    label: str                # axis and title text (matplotlib mathtext)
-    student: str
-    per_unit: bool = False    # the value has one entry per unit and the chosen unit's is drawn
+    name: str = Field(description="the panel's own PNG is <file>_<name>.png")
+    label: str = Field(description="axis and title text (matplotlib mathtext)")
+    student: str = Field(description="an expression in the call language")
+    per_unit: bool = Field(False, description="the value has one entry per unit and the chosen unit's is drawn")
 
     @model_validator(mode="after")
     def _parse(self) -> "PlotPanel":
@@ -160,24 +202,25 @@ class PlotPanel(Strict):
 class PlotSet(Strict):
     """`grader plot KEY`: panels drawn from the student's functions over the reference's. The
     problem's plots.py supplies the inputs and where the curves may jump or bend."""
-    title: str
-    setup: str                # a function in plots.py: (seed, unit or None) -> grader.plotting.readings.Setup
-    file: str                 # stem of the PNG files
-    panels: list[PlotPanel]
+    title: str = Field(description="the figure's title")
+    setup: str = Field(description="a function of plots.py: (seed, unit or None) -> grader.plotting.Setup")
+    file: str = Field(description="stem of the PNG files")
+    panels: list[PlotPanel] = Field(description="the curves, one panel each")
 
 
 class ProblemSpec(Strict):
-    name: str
-    title: str
-    tolerance: Tolerance = Tolerance()
-    budgets: Budgets = Budgets()
-    case_sets: dict[str, CaseSet]
-    parts: list[Part]
-    manual: list[ManualPart] = Field(default_factory=list)
-    plots: dict[str, PlotSet] = Field(default_factory=dict)
-    # real modules students may import besides NumPy and the standard library (each installed
-    # where grading runs, and made importable inside the sandbox); others get stand-ins
-    modules: list[str] = Field(default_factory=list)
+    """spec.toml: a problem set."""
+    name: str = Field(description="the problem's name (score documents, kit wheels)")
+    title: str = Field(description="one line, for reports and gradebooks")
+    tolerance: Tolerance = Field(Tolerance(), description="the default tolerance of every output")
+    budgets: Budgets = Field(Budgets(), description="time and memory per submission")
+    case_sets: dict[str, CaseSet] = Field(description="name -> a generator of cases")
+    parts: list[Part] = Field(description="the parts graded automatically, in order")
+    manual: list[ManualPart] = Field(default_factory=list, description="the parts graded by a person")
+    plots: dict[str, PlotSet] = Field(default_factory=dict, description="`grader plot KEY` sets")
+    modules: list[str] = Field(default_factory=list, description=(
+        "real modules students may import besides NumPy and the standard library (installed "
+        "where grading runs); others get stand-ins"))
 
     @model_validator(mode="after")
     def _consistent(self) -> "ProblemSpec":
@@ -192,6 +235,14 @@ class ProblemSpec(Strict):
                 raise ValueError(f"part {part.id} names unknown case set {part.cases!r}")
             if not part.outputs and not part.contains:
                 raise ValueError(f"part {part.id} checks nothing")
+            families = self.case_sets[part.cases].families
+            for output in part.outputs:
+                for kind, fd in (("gradient", output.gradient), ("stationary", output.stationary)):
+                    unknown = [f for f in fd.families if f not in families] if fd else []
+                    if unknown:
+                        raise ValueError(f"part {part.id}, output {output.label!r}: {kind}.families names "
+                                         f"{unknown}, not families of case set {part.cases!r} "
+                                         f"({sorted(families)})")
         return self
 
 
@@ -223,10 +274,17 @@ def problem_module(folder: Path, stem: str) -> ModuleType:
     """A problem folder's own module (cases, reference, mistakes, plots): its author's code,
     trusted, run here in the judge, under a module name of its own per folder."""
     name = f"_grader_problem_{folder.name}_{stem}"
-    module_spec = importlib.util.spec_from_file_location(name, folder / f"{stem}.py")
+    path = folder / f"{stem}.py"
+    if not path.is_file():
+        raise SpecError(f"{folder} has no {path.name}")
+    module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
-    module_spec.loader.exec_module(module)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as err:   # the author's code: say where, never a traceback
+        sys.modules.pop(name, None)
+        raise SpecError(f"{path} could not be loaded: {author_error(err, folder)}") from None
     return module
 
 
@@ -265,16 +323,43 @@ def load(name_or_path: str = DEFAULT_PROBLEM, *, grading: bool = True) -> Proble
                 raise SpecError(f"{folder / 'cases.py'} has no function {name!r} (case set {key!r})")
             if fn:
                 found[key] = fn
-    references = list(problem_module(folder, "reference").REFERENCES)
+    references = _references(folder, spec)
     return Problem(folder=folder, spec=spec, references=references, generators=generators,
                    describers=describers, mistakes=_mistakes(folder, spec, references))
+
+
+def _references(folder: Path, spec: ProblemSpec) -> list[dict]:
+    """reference.py's REFERENCES: a non-empty list of dicts of functions, each defining every
+    function the spec's expressions call (they run on the reference too)."""
+    path = folder / "reference.py"
+    found = getattr(problem_module(folder, "reference"), "REFERENCES", None)
+    if not isinstance(found, (list, tuple)) or not found or not all(isinstance(r, dict) for r in found):
+        raise SpecError(f"{path}: REFERENCES must be a non-empty list of dicts of functions "
+                        f"(name -> function), one per equally right answer")
+    references = list(found)
+    for part in spec.parts:
+        named = [(f"output {o.label!r}", o.student) for o in part.outputs]
+        named += [(f"output {o.label!r}: {kind}.of", fd.of) for o in part.outputs
+                  for kind, fd in (("gradient", o.gradient), ("stationary", o.stationary)) if fd]
+        named += [(f"contains {c.label!r}", t) for c in part.contains for t in (c.student, *c.any_of)]
+        for where, text in named:
+            for i, namespace in enumerate(references):
+                unknown = sorted(expr.functions(expr.parse(text)) - set(namespace))
+                if unknown:
+                    which = f"REFERENCES[{i}]" if len(references) > 1 else "REFERENCES"
+                    raise SpecError(f"part {part.id}, {where}: {text!r} calls {unknown}, which {path.name}'s "
+                                    f"{which} does not define (the spec's expressions run on the reference too)")
+    return references
 
 
 def _mistakes(folder: Path, spec: ProblemSpec, references: list[dict]) -> list[dict]:
     """mistakes.py's MISTAKES: a list of dicts of functions, one per reference (or one for all),
     checked against the names the hints call."""
     path = folder / "mistakes.py"
-    mistakes = list(problem_module(folder, "mistakes").MISTAKES) if path.exists() else []
+    found = getattr(problem_module(folder, "mistakes"), "MISTAKES", None) if path.exists() else []
+    if not isinstance(found, (list, tuple)) or not all(isinstance(m, dict) for m in found):
+        raise SpecError(f"{path}: MISTAKES must be a list of dicts of functions (name -> function)")
+    mistakes = list(found)
     if mistakes and len(mistakes) not in (1, len(references)):
         raise SpecError(f"{path}: MISTAKES has {len(mistakes)} entries; REFERENCES has {len(references)}")
     known = set(references[0]) | set(mistakes[0] if mistakes else {})

@@ -24,6 +24,8 @@ class Comparison:
 
 def show(array: np.ndarray, label: str = "") -> str:
     """label, then the array; rows after the first line up under the first row."""
+    if array.dtype.kind in "biu":   # an int or bool input shows as the student got it
+        return label + (repr(array.item()) if array.ndim == 0 else np.array2string(array, separator=", ", prefix=label))
     array = array + 0.0   # -0.0 shows as 0.0: the sign of a zero is noise here
     if array.ndim == 0:
         return f"{label}{float(array)!r}"

@@ -59,20 +59,29 @@ def points(inputs: dict, wrt: str) -> list[dict]:
     return out
 
 
-def differences(inputs: dict, wrt: str, values: list[float]) -> tuple[np.ndarray, np.ndarray]:
-    """(gradient estimate shaped like inputs[wrt], its rounding error) from f at points(...)."""
+def differences(inputs: dict, wrt: str, values: list[float],
+                scale: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(gradient estimate shaped like inputs[wrt], its rounding error) from f at points(...).
+    scale: the size of f's terms, where f is a sum whose terms may cancel (sum(weights * out)):
+    its rounding follows them, not the sum."""
     shape = np.shape(inputs[wrt])
     hs = np.array([h for _, h in steps(inputs[wrt])])
     f = np.asarray(values, dtype=np.float64).reshape(-1, 2)
     with np.errstate(invalid="ignore", over="ignore"):
         grad = (f[:, 0] - f[:, 1]) / (2 * hs)
-        rounding = 4 * EPS_MACHINE * np.max(np.abs(f), axis=1) / hs
+        rounding = 4 * EPS_MACHINE * np.maximum(np.max(np.abs(f), axis=1), scale) / hs
     return grad.reshape(shape), rounding.reshape(shape)
 
 
-def numeric_gradient(f: Callable[[dict], float], inputs: dict, wrt: str):
+def numeric_gradient(f: Callable[[dict], float], inputs: dict, wrt: str, scale: float = 0.0):
     """For a trusted f (the reference) in this process."""
-    return differences(inputs, wrt, [f(p) for p in points(inputs, wrt)])
+    return differences(inputs, wrt, [f(p) for p in points(inputs, wrt)], scale)
+
+
+def pick(cases: list, wrt: str, families: list[str], count: int) -> list:
+    """A finite-difference check's cases: the first `count` safe ones (safe_cases) of the named
+    families (every family when none are named)."""
+    return safe_cases([c for c in cases if not families or c.family in families], wrt, count)
 
 
 def noise(values: list[float]) -> float:

@@ -44,9 +44,10 @@ def groups_of(cases: list[Case]) -> list[list[int]]:
 
 
 def mistake_values(namespaces: list[dict], tree: list, inputs: dict,
-                   up_to_constant: bool = False) -> list[np.ndarray] | None:
+                   up_to_constant: bool = False, evaluate=evaluate) -> list[np.ndarray] | None:
     """The mistake's value under every convention (the first only, up to a constant), duplicates
-    dropped; None if it makes no claim here."""
+    dropped; None if it makes no claim here. evaluate: how to run it (the core's says which hint
+    a mistake that raises belongs to)."""
     values = []
     for namespace in namespaces[:1] if up_to_constant else namespaces:
         value = evaluate(tree, namespace, inputs)
@@ -61,8 +62,9 @@ class Hints:
     value by value, or (up_to_constant) by differences within each group of cases."""
 
     def __init__(self, told: list[tuple[str, list]], namespaces: list[dict], cases: list[Case],
-                 expected: list[list[np.ndarray]], tol, up_to_constant: bool = False):
+                 expected: list[list[np.ndarray]], tol, up_to_constant: bool = False, evaluate=evaluate):
         self.told, self.namespaces, self.cases, self.expected, self.tol = told, namespaces, cases, expected, tol
+        self.evaluate = evaluate
         self.up_to_constant = up_to_constant
         self.units = groups_of(cases) if up_to_constant else [[i] for i in range(len(cases))]
         self._made: list[Mistake] | None = None
@@ -84,14 +86,18 @@ class Hints:
     def mistakes(self) -> list[Mistake]:
         """Those that differ from the right answers somewhere (others could never be told apart)."""
         if self._made is None:
-            with np.errstate(all="ignore"):
-                made = [self._make(message, tree) for message, tree in self.told]
-            self._made = [m for m in made if any(m.distinct)]
+            self._made = [m for m in self.every_mistake() if any(m.distinct)]
         return self._made
+
+    def every_mistake(self) -> list[Mistake]:
+        """Every mistake's values on these cases, told apart from the right answers or not (for
+        a problem set's author: `grader lint`)."""
+        with np.errstate(all="ignore"):
+            return [self._make(message, tree) for message, tree in self.told]
 
     def values(self, tree: list, case: Case) -> list[np.ndarray] | None:
         """A mistake's arrays on a case, one per convention (None: no claim)."""
-        return mistake_values(self.namespaces, tree, case.inputs, self.up_to_constant)
+        return mistake_values(self.namespaces, tree, case.inputs, self.up_to_constant, self.evaluate)
 
     def _make(self, message: str, tree: list) -> Mistake:
         return self._mistake(message, [self.values(tree, case) for case in self.cases])

@@ -22,18 +22,22 @@ STATIONARY_RTOL = 1e-5
 
 
 def forward_precision(forwards: list[list], of_text: str, judged: str,
-                      centred: bool = False) -> str | None:
+                      centred: bool = False, sums: list[list[float]] | None = None) -> str | None:
     """Why the student's forward cannot judge `judged` at the finite-difference step (it is
     float32, or as coarse), or None. forwards: per case, the raw results of the forward at its
-    points; centred: the case itself comes first, so the noise between points can be measured."""
+    points; centred: the case itself comes first, so the noise between points can be measured.
+    sums: per case, the weighted sums of an array forward at those points (its numbers)."""
     raws = [raw for values in forwards for raw in values]
     if (dtype := precision.low_dtype(raws)):
         why = f"returns {dtype} values (about {precision.DIGITS[dtype]} significant digits)"
         return precision.forward_advice(of_text, why, gradcheck.STEP, judged, dtype)
-    numbers = [[numeric(raw, ())[0] for raw in values] for values in forwards]
+    if sums is not None:
+        numbers = [[np.array(v) for v in values] for values in sums]
+    else:
+        numbers = [[numeric(raw, ())[0] for raw in values] for values in forwards]
     if any(v is None or v.size != 1 for values in numbers for v in values):
         return None
-    if precision.float32_exact([v for values in numbers for v in values]):
+    if sums is None and precision.float32_exact([v for values in numbers for v in values]):
         why = "returns float32 numbers made float64 again (about 7 significant digits)"
     elif centred and (noise := max(gradcheck.noise([v.item() for v in values]) for values in numbers)) \
             > precision.NOISE:
@@ -54,10 +58,28 @@ def _scalars(raws: list[dict], of_text: str, prefix: str) -> tuple[list[float] |
     return [got.item() for got, _ in values], None
 
 
+def _weighted(raws: list[dict], weights: np.ndarray, of_text: str) -> tuple[list[float] | None, float, Miss | None]:
+    """sum(weights * value) of the student's array forward at each point, and the size of its
+    terms (what its rounding follows), or why it cannot judge."""
+    sums, scale = [], 0.0
+    for raw in raws:
+        got, miss = numeric(raw, weights.shape)
+        fitted, _, error = cmp.fit_shape(weights.shape, got) if got is not None else (None, "", "")
+        if fitted is None:
+            why = f"your {of_text} {miss.message if miss else error}"
+            return None, 0.0, Miss(kind=miss.kind if miss else "wrong_shape", brief=why, message=why)
+        terms = weights * fitted
+        sums.append(float(np.sum(terms)))
+        scale = max(scale, float(np.sum(np.abs(terms))))
+    return sums, scale, None
+
+
 def gradient_vs_own(*, tree: list, text: str, of_tree: list, of_text: str, wrt: str,
-                    cases: list[Case]) -> Check:
+                    cases: list[Case], weights: str | None = None) -> Check:
     """The student's gradient against central differences of the student's own forward (also
-    run at the case itself, so a forward too coarse for the step can be told: float32)."""
+    run at the case itself, so a forward too coarse for the step can be told: float32).
+    weights: an input the shape of the forward's array value; the gradient is then of
+    sum(weights * forward), and of_text should say so."""
     steps = [gradcheck.points(case.inputs, wrt) for case in cases]
     request = Calls(c for case, moved in zip(cases, steps)
                     for c in [call(tree, case), call(of_tree, case)]
@@ -70,23 +92,31 @@ def gradient_vs_own(*, tree: list, text: str, of_tree: list, of_text: str, wrt: 
             mine.append(raws[start:start + 2 + len(moved)])
             start += 2 + len(moved)
         forwards = [m[1:] for m in mine]
+        sums: list[list[float]] = [[] for _ in cases]   # weighted: each case's sums, once judged
 
         def judge(i: int, explain: bool) -> Miss | None:
             case, results = cases[i], mine[i]
             got, miss = numeric(results[0], np.shape(case.inputs[wrt]))
             if miss:
                 return Miss(kind=miss.kind, brief=miss.brief, message=f"{text}: {miss.message}")
-            values, broken = _scalars(results[2:], of_text, " ")
+            scale = 0.0
+            if weights is None:
+                values, broken = _scalars(results[2:], of_text, " ")
+            else:
+                values, scale, broken = _weighted(results[1:], np.asarray(case.inputs[weights], dtype=np.float64),
+                                                  of_text)
+                sums[i], values = values or [], values and values[1:]
             if broken:
                 broken.message = broken.brief = f"{broken.message}, so it cannot check your gradient"
                 return broken
-            estimate, rounding = gradcheck.differences(case.inputs, wrt, values)
+            estimate, rounding = gradcheck.differences(case.inputs, wrt, values, scale)
             rtol, atol = _fd_tolerance(rounding)
             result = cmp.compare(estimate, got, rtol, atol, expected_label=f"differences of your {of_text}")
             if result.passed:
                 return None
             shown = f"{case_header(case, 'finite-difference')}\n{text}:\n{result.message}"
-            advice = forward_precision(forwards, of_text, "your gradient", centred=True)
+            advice = forward_precision(forwards, of_text, "your gradient", centred=True,
+                                       sums=None if weights is None else [v for v in sums if v])
             if advice:
                 return Miss(kind=result.kind, brief="the step is below your forward's precision (float32?)",
                             message=with_hint(advice, shown), hint=advice)

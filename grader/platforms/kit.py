@@ -21,20 +21,21 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from grader import DISTRIBUTION, __version__
 from grader.platforms import packaging
 from grader.core import expr, plan
 from grader.core import spec as specs
-from grader.core.answers import Cases, needles_for, reference_value
+from grader.core.answers import Cases, Referee, needles_for
 from grader.core.cases import DEFAULT_SEED, Case
 from grader.core.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
 from grader.core.strict import Strict
 from grader.core.vectors import FORMAT, VECTORS, Vectors
-from grader.errors import KitError, PackagingError
+from grader.errors import KitError, PackagingError, SpecError, author_error
 from grader.judge import gradcheck
 from grader.judge.hints import mistake_values
+from grader.judge.verdict import case_name
 from grader.sandbox.protocol import encode_input
 from grader.platforms.otter.compat import TESTED_WITH as OTTER_VERSION
 
@@ -46,13 +47,16 @@ MIN_SECRET_CHARS = 12                             # shorter lines ("return 1.0")
 
 
 class FamilyPick(Strict):
-    pick: list[int]          # positions within the family, as the generator makes them
-    about: str = ""          # words for check names; the spec's `about` when empty
+    """The cases of one family the kit ships."""
+    pick: list[int] = Field(description="positions within the family, as the generator makes them (from 0)")
+    about: str = Field("", description="words for check names; empty: the spec's `about`")
 
 
 class KitConfig(Strict):
-    seed: int = DEFAULT_SEED
-    case_sets: dict[str, dict[str, FamilyPick]] = {}
+    """kit.toml: which cases the student kit ships."""
+    seed: int = Field(DEFAULT_SEED, description="the seed whose cases are picked from")
+    case_sets: dict[str, dict[str, FamilyPick]] = Field({}, description=(
+        "case set -> family -> its pick; a case set not named ships the first two cases of each family"))
 
 
 def load_config(folder: Path) -> KitConfig:
@@ -67,9 +71,9 @@ def load_config(folder: Path) -> KitConfig:
 
 # ---- the vectors ------------------------------------------------------------------------------------
 
-def _encode(value: np.ndarray):
+def _encode(value: np.ndarray, what: str = "the reference"):
     if not np.all(np.isfinite(value)):
-        raise KitError(f"the reference gave a value that is not finite: {value}")
+        raise SpecError(f"{what} gave a value that is not finite: {value}; the kit stores JSON numbers")
     return float(value) if value.ndim == 0 else encode_input(value)
 
 
@@ -94,14 +98,33 @@ def _pick(problem, config: KitConfig, name: str, made: list[Case]) -> tuple[list
 
 
 def _kit_hints(problem, part, output, case: Case) -> dict:
-    """The outputs, on one case, of the output's mistakes whose message gives no answer away."""
+    """The outputs, on one case, of the output's mistakes whose message gives no answer away.
+    A mistake that raises or is not finite there is the spec's error, named (SpecError)."""
     found = {}
     for hint in part.hints_for(output):
         if hint.in_kit:
-            values = mistake_values(problem.hint_namespaces, expr.parse(hint.mistake), case.inputs,
-                                    output.up_to_constant)
+            said = f"part {part.id}, output {output.label!r}: the hint {hint.message!r}: its mistake {hint.mistake}"
+            try:
+                values = mistake_values(problem.hint_namespaces, expr.parse(hint.mistake), case.inputs,
+                                        output.up_to_constant)
+            except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
+                raise
+            except Exception as err:
+                raise SpecError(f"{said} raised {author_error(err, problem.folder)}") from None
+            if values is not None and not all(np.all(np.isfinite(v)) for v in values):
+                raise SpecError(f"{said} is not finite on the kit's case {case_name(case)}: the kit stores "
+                                f"JSON numbers. Return None where it makes no claim, or set in_kit = false")
             found[hint.message] = None if values is None else [_encode(v) for v in values]
     return found
+
+
+def hint_leaks(problem, secret: list[str]) -> list[str]:
+    """The kit's hints (in_kit) whose message holds a line of secret code, named: the message is
+    stored in the kit as it is."""
+    return [f"part {part.id}, output {hint.output!r}: the hint {hint.message!r} holds a line of "
+            f"reference.py or mistakes.py ({line}); reword it or set in_kit = false"
+            for part in problem.spec.parts for hint in part.hints if hint.in_kit
+            for line in secret if line in _compact(hint.message)]
 
 
 def make_vectors(problem, config: KitConfig) -> dict:
@@ -117,18 +140,22 @@ def make_vectors(problem, config: KitConfig) -> dict:
         outputs = []
         for output in part.outputs:
             tree = expr.parse(output.student)
-            values = [{"case": c.key, "expected": [_encode(v) for v in
-                                                   reference_value(problem.references, tree, c.inputs)],
+            referee = Referee(problem, f"part {part.id}, output {output.label!r}")
+            values = [{"case": c.key, "expected": [_encode(v, f"{referee.where}: the reference's "
+                                                          f"{output.student} on case {case_name(c)}")
+                                                  for v in referee.values(tree, c)],
                        "hints": _kit_hints(problem, part, output, c)}
                       for c in cases]
-            if output.gradient and not gradcheck.safe_cases(cases, output.gradient.wrt, plan.FD_CASES):
-                raise KitError(f"part {part.id}: no picked case is smooth enough around it for finite "
-                               f"differences in {output.gradient.wrt}; pick another in {KIT_CONFIG}")
+            g = output.gradient
+            if g and not gradcheck.pick(cases, g.wrt, g.families, g.count or plan.FD_CASES):
+                families = f" of families {g.families}" if g.families else ""
+                raise KitError(f"part {part.id}: no picked case{families} is smooth enough around it for "
+                               f"finite differences in {g.wrt}; pick another in {KIT_CONFIG}")
             outputs.append({"student": output.student, "values": values})
         contains = []
         for item in part.contains:
-            chosen = needles_for([expr.parse(t) for t in item.any_of], cases, problem.references,
-                                 plan.CONTAINS_CASES)
+            chosen = needles_for([expr.parse(t) for t in item.any_of], cases,
+                                 Referee(problem, f"part {part.id}, contains {item.label!r}"), plan.CONTAINS_CASES)
             if not chosen:
                 raise KitError(f"part {part.id}: no picked case tells {item.label} apart from the inputs")
             contains.append({"student": item.student, "label": item.label,
@@ -279,6 +306,9 @@ def build(problem_name: str, out: Path) -> Path:
     problem = specs.load(problem_name)
     if problem.kit:
         raise KitError("this grader is itself a student kit: it has no reference to build a kit from")
+    leaked = hint_leaks(problem, secrets(problem.folder))
+    if leaked:
+        raise SpecError("the kit would give the reference away in a hint; nothing written:\n" + "\n".join(leaked))
     vectors = make_vectors(problem, load_config(problem.folder))
     named = f"{DISTRIBUTION}-{version(problem.spec)}-py3-none-any.whl"
     readme = student_readme(problem, named)
