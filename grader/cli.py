@@ -29,7 +29,7 @@ class Command(click.Command):
         try:
             return super().invoke(ctx)
         except GraderError as err:
-            if err.exit_status == 2:   # misuse: click shows the command's usage too
+            if getattr(err, "show_usage", False):   # misuse: click shows the command's usage too
                 raise click.UsageError(str(err), ctx) from None
             failure = click.ClickException(str(err))
             failure.exit_code = err.exit_status

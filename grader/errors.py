@@ -19,10 +19,12 @@ class GraderError(Exception):
 class UsageError(GraderError):
     """The command was used wrongly: a missing file, a bad option or value (exit status 2)."""
     exit_status = 2
+    show_usage = True      # the command's usage line helps with an option, not with a file's content
 
 
 class SpecError(UsageError):
     """A problem folder that cannot be loaded; the message says which file and why."""
+    show_usage = False
 
 
 class IsolationUnavailable(UsageError):

@@ -26,7 +26,7 @@ def _group_raising(error: BaseException) -> click.Group:
 
 
 @pytest.mark.parametrize("error, status, usage", [
-    (errors.SpecError("spec.toml is not a valid spec"), 2, True),
+    (errors.SpecError("spec.toml is not a valid spec"), 2, False),   # a folder's content: no usage line
     (errors.UsageError("no such file: x.py"), 2, True),
     (errors.IsolationUnavailable("bubblewrap isolation is not available"), 2, True),
     (errors.KitError("the kit would give away the reference"), 1, False),

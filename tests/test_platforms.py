@@ -31,7 +31,7 @@ from tests.conftest import ROOT, run_cli, unzip_as_gradescope, venv_with_wheel
 # The problem folders every builder must take; a new worksheet is one more line here.
 PROBLEMS = [
     ROOT / "tests" / "toy_problem",   # no template.py, no kit.toml, its folder not named as its spec ("toy")
-    # ROOT / "problems" / "hw_softmax",   (problems/dis02 passes here too; its builds are tested at length elsewhere)
+    ROOT / "problems" / "hw_softmax",   # the second worksheet (dis02's builds are tested at length elsewhere)
 ]
 STUDENT = {"assignment": {"id": 4242, "title": "platforms"},
            "users": [{"id": 7, "name": "Ada", "email": "ada@example.edu"}]}

@@ -51,6 +51,7 @@ def check_cli(tmp_path, folder, source=RIGHT, command="check"):
         result = run_cli("check", answer, "--problem", folder)
     assert "Traceback" not in result.stderr + result.stdout, result.stderr
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Usage:" not in result.stderr     # the folder is wrong, not the command line
     return result.stderr
 
 
