@@ -193,12 +193,16 @@ def summary(problem) -> str:
     cases = _cases(vectors)
     compared = sum(len({cases[e.case].family for e in kept.values})
                    for part in spec.parts for kept in vectors.parts[part.id].outputs)
-    own = sum(1 for part in spec.parts for o in part.outputs if o.gradient)
-    properties = sum(1 for part in spec.parts for o in part.outputs if o.stationary) + \
+    own = sum(1 for part in spec.parts for o in part.outputs if o.gradient and o.gradient.own_points != 0)
+    properties = sum(1 for part in spec.parts for o in part.outputs if o.stationary and o.stationary.points != 0) + \
         sum(len(part.contains) for part in spec.parts)
-    return textwrap.fill(f"Student kit: public checks only. It ran {compared} comparisons with the reference's "
-            f"outputs on fixed test vectors (stored when the kit was built), {own} checks of your "
-            f"gradients against finite differences of your own functions, and {properties} property "
-            f"checks. When you submit, the grader also runs hidden checks on randomized inputs and "
+    return textwrap.fill(f"Student kit: public checks only. It ran {_count(compared, 'comparison')} with the "
+            f"reference's outputs on fixed test vectors (stored when the kit was built), "
+            f"{_count(own, 'check')} of your gradients against finite differences of your own functions, and "
+            f"{_count(properties, 'property check')}. When you submit, the grader also runs hidden checks on randomized inputs and "
             f"checks your gradients against finite differences of the reference, so passing here "
             f"does not promise full marks.", width=100)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
