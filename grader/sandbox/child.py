@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import gc
 import json
 import os
 import resource
@@ -142,7 +143,7 @@ class Item:
         self.changed = decode_inputs(entry["w"]) if "w" in entry else None
         if self.changed is None:
             call, self.keys = outermost_call(tree)
-            self.slot, self.run = calls[entry["e"]], compiled(call)
+            self.slot, self.run = (calls[entry["e"]], self.case), compiled(call)
         else:
             self.slot, self.keys, self.run = None, (), compiled(tree)
 
@@ -169,12 +170,11 @@ def run_item(item: Item, namespace: dict, cases: dict, memo: dict, reply: Reply)
         if item.changed is not None:
             value = item.run(namespace, {**inputs, **item.changed})
         else:
-            slot = (item.slot, item.case)
-            value = memo.get(slot, _UNSET)
+            value = memo.get(item.slot, _UNSET)
             if value is _UNSET:
                 value = _outcome(item.run, namespace, inputs)
                 if _small(value):   # a huge value is made again rather than kept for the session
-                    memo[slot] = value
+                    memo[item.slot] = value
             if isinstance(value, _Failed):
                 return reply.other(value.result)
             for key in item.keys:
@@ -349,6 +349,16 @@ def answer(group: list[Item], nonce: str, position: int, namespace: dict, cases:
 
 
 def children_of(pid: int) -> list[int]:
+    """The processes whose parent is pid: from /proc/PID/task/*/children where the kernel has
+    it, else by reading every process's parent (a scan of all of /proc)."""
+    try:
+        found = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(child) for child in f.read().split()]
+        return found
+    except (OSError, ValueError):
+        pass
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -428,6 +438,7 @@ def forkserver(control_fd: int, plan: dict) -> None:
     become_subreaper()
     die_with_parent(os.getppid())
     control = socket.socket(fileno=control_fd)
+    gc.freeze()   # NumPy and ours, as for a program below
     control.send(b'{"ready": true}')
     child, program = 0, None
     while True:
@@ -454,6 +465,8 @@ def forkserver(control_fd: int, plan: dict) -> None:
             control.send(_dumps({"pid": child}).encode())
         elif command["op"] == "prepare" and len(fds) == 1:
             program = Program(_loads(_read_all(fds[0])))
+            gc.collect()
+            gc.freeze()   # children never scan what is ours, so their collections copy none of its pages
             control.send(b'{"prepared": true}')
         else:   # "end": the child's exit status if it had ended by itself, then nothing left of it
             status = None

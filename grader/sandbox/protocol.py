@@ -203,6 +203,8 @@ def _checked(array: np.ndarray) -> np.ndarray:
 
 
 _DTYPE_CODES: dict = {}
+_FLOAT64 = np.dtype(np.float64)
+_FLOAT64_CODE = _CODES["float64"]
 
 
 def _code(dtype: np.dtype) -> int:
@@ -264,7 +266,12 @@ def encode(value, reply: Reply) -> None:
     """Plain data for whatever the student returned, added to reply. The judge re-checks all of it.
     A container is sent as its type alone; its contents are still looked at, so a huge array
     inside one is reported as too big, and a value that raises when looked at as raising."""
-    kind = type(value).__name__
+    exact = type(value)
+    if exact is float or exact is np.float64:   # the usual answers, first
+        return reply.number(float.__float__(value), exact.__name__)
+    if exact is np.ndarray and value.dtype == _FLOAT64:
+        return reply.array(_checked(np.array(value, dtype=np.float64)), _FLOAT64_CODE)
+    kind = exact.__name__
     if isinstance(value, (bool, np.bool_)):
         return reply.other({"t": "other", "type": kind})
     if isinstance(value, (int, float, np.integer, np.floating)):
