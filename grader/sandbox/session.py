@@ -201,9 +201,14 @@ class ChildSession:
             self.program = Program(table)
 
     def use(self, program: Program) -> None:
-        """The program children are sent from now on (a child holding another gets it with the next
-        request). Before start, a fork server makes it ready for the child it forks."""
+        """The program children are sent from now on. Before start, a fork server makes it ready
+        for the child it forks; a running child that lacks it is sent it now, without waiting (it
+        makes it ready once loaded, while the judge waits for its load report)."""
         self.program = program
+        if self.running and self.child_program is not program and not self.load_failure:
+            self._send(protocol.frame(f'{{"nonce": "", "run": [], "program": {program.text()}}}'),
+                       time.monotonic())
+            self.child_program = program
 
     # -- process management --
     def start(self) -> None:
