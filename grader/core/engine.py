@@ -19,30 +19,12 @@ from grader import __version__, sandbox
 from grader.core.plan import Plan, PlannedCheck, plan_for
 from grader.core.score import CaseResult, CheckResult, PartResult, ScoreDocument
 from grader.core.spec import Part, Problem
-from grader.judge.verdict import ERROR_KINDS, Check, Verdict
+from grader.judge.verdict import ERROR_KINDS, Verdict
 from grader.sandbox import ChildFailure, ChildSession, Limits, Program
 from grader.submissions.files import BrokenSubmission, units
 
 
 NOT_RUN = "not run: earlier checks of this part used up its time budget"
-
-
-def drive(check: Check, session: ChildSession, seconds: float, detail: bool = False) -> Verdict:
-    """Carry a check's calls to the child and its results back; a failed child fails the check.
-    detail: collect every case's outcome (costs a little; for a person's report, not a batch)."""
-    if seconds <= 0:
-        return Verdict(passed=False, kind="not_run", message=NOT_RUN)
-    run = check.run(detail)
-    try:
-        calls = next(run)
-    except StopIteration as stop:
-        return stop.value
-    try:
-        raws = session.call(calls, seconds, _what(seconds))
-    except ChildFailure as failure:
-        run.close()
-        return Verdict(passed=False, message=str(failure), kind=failure.kind)
-    return _finish(run, raws, session, seconds)
 
 
 def _what(seconds: float) -> str:

@@ -23,8 +23,7 @@ import traceback
 
 import numpy as np
 
-from grader.sandbox.protocol import (MAX_DEPTH, MAX_ELEMENTS, MAX_LEAVES, Reply, TooBig, decode_inputs,  # noqa: F401
-                                     encode, frame, leaves, read_frame)
+from grader.sandbox.protocol import Reply, TooBig, decode_inputs, encode, frame, leaves, read_frame
 from grader.sandbox.standins import StandInFinder, guarded_imports, notebook_builtins
 
 # Bound now, before any student code runs: patching json or os later cannot touch the protocol.

@@ -229,7 +229,7 @@ JUDGE_MEMORY = 1 << 30   # a judge's own address space, on top of what it has at
 
 def cap_own_memory(extra: int = JUDGE_MEMORY) -> None:
     """A runaway computation in this judge fails as MemoryError, which the engine catches and
-    documents (engine.drive), rather than waking the OOM killer. Soft limit only: the sandboxed
+    documents (engine.drive_part), rather than waking the OOM killer. Soft limit only: the sandboxed
     processes it starts inherit it, and each sets its own (child.limit_resources)."""
     try:
         with open("/proc/self/statm") as statm:

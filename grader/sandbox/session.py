@@ -9,7 +9,6 @@ next request starts a fresh child.
 """
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import select
