@@ -141,3 +141,42 @@ def test_a_part_is_one_request_and_the_server_prepares_each_plan_once(tmp_path, 
     finally:
         server.close()
     assert prepared == [program_for(plan)[0], program_for(plan_for(dis02, 7))[0]]
+
+
+def test_a_check_that_asks_again_is_answered_before_the_checks_after_it(tmp_path):
+    """A check that asks the child again (after seeing its first results) ends a request: its
+    second call runs before the next check's, as it would one check at a time. Here the next
+    check hangs: the first still passes, and only the hanging one times out."""
+    import time
+
+    from grader.core.cases import Case
+    from grader.core.engine import drive_part
+    from grader.core.plan import PlannedCheck
+    from grader.judge.verdict import Check, Verdict, call
+    from grader.sandbox.session import Limits, Program
+
+    case = Case({"x": 2.0}, key="s/0")
+    twice = ["call", "twice", [["input", "x"]]]
+
+    def asks_twice(detail=False):
+        first = yield [call(twice, case)]
+        second = yield [call(twice, case)]
+        return Verdict(passed=[first[0]["v"], second[0]["v"]] == [4.0, 4.0])
+
+    def hangs(detail=False):
+        yield [call(["call", "hang", []], case)]
+        return Verdict(passed=True)
+
+    planned = [PlannedCheck(name="asks again", points=1, hidden=False, check=Check(run=asks_twice), asks_again=True),
+               PlannedCheck(name="hangs", points=1, hidden=False, check=Check(run=hangs))]
+    units = [{"name": "s.py", "source": "import time\ndef twice(x):\n    return 2 * x\n"
+                                        "def hang():\n    time.sleep(60)\n"}]
+    session = ChildSession(units, Limits(), time.monotonic() + 60, "process")
+    session.start()
+    session.use(Program('{"s/0": {"x": 2.0}}'))
+    try:
+        verdicts = drive_part(planned, session, time.monotonic() + 3, {})
+    finally:
+        session.close()
+    assert verdicts[0].passed, verdicts[0].message
+    assert verdicts[1].kind == "timeout" and "did not finish within the time budget" in verdicts[1].message
