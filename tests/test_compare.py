@@ -79,14 +79,18 @@ def test_all_at_once_passes_only_well_formed_numbers_within_tolerance():
     from grader.core.spec import Tolerance
     expected = [[np.array([[1.0], [2.0]])], [np.array(3.0)]]
     fast = AllClose(expected, Tolerance(rtol=1e-6, atol=1e-9))
-    good = [{"t": "arr", "shape": [2, 1], "d": [1.0, 2.0]}, {"t": "num", "v": 3}]
+    def arr(shape, data, dtype=np.float64):
+        return {"t": "arr", "shape": shape, "a": np.array(data, dtype=dtype)}
+    good = [arr([2, 1], [1.0, 2.0]), {"t": "num", "v": 3.0}]
     assert fast(good)
     for broken in (
-        [{"t": "arr", "shape": [2, 1], "d": [1.0, 2.1]}, good[1]],            # a value off
-        [{"t": "arr", "shape": [2, 1], "d": [True, 2.0]}, good[1]],           # a bool is not a number
-        [{"t": "arr", "shape": [2, 1], "d": ["1.0", 2.0]}, good[1]],          # nor is a string
-        [{"t": "arr", "shape": [1, 2], "d": [1.0, 2.0]}, good[1]],            # shape: the slow path decides
-        [{"t": "arr", "shape": [2, 1], "d": [1.0]}, good[1]],                 # malformed
+        [arr([2, 1], [1.0, 2.1]), good[1]],                                   # a value off
+        [arr([2, 1], [True, False], bool), good[1]],                          # bools are not numbers
+        [arr([2, 1], ["1.0", "2.0"], str), good[1]],                          # nor are strings
+        [{"t": "arr", "shape": [2, 1], "a": [1.0, 2.0]}, good[1]],            # nor a list the judge did not read
+        [arr([1, 2], [1.0, 2.0]), good[1]],                                   # shape: the slow path decides
+        [arr([2, 1], [1.0]), good[1]],                                        # malformed
+        [good[0], {"t": "num", "v": 3}],                                      # not a number the judge read
         [good[0], {"t": "num", "v": float("nan")}],
         [good[0], {"t": "raised", "type": "ValueError", "msg": ""}],
         [good[0]],                                                            # a result missing

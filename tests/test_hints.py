@@ -234,7 +234,7 @@ def test_a_finite_difference_check_names_a_mistake_by_the_value_rule():
         run = check.run()
         next(run)
         with np.errstate(all="ignore"), pytest.raises(StopIteration) as stop:
-            run.send([{"t": "arr", "shape": [1], "d": [v]} for v in values])
+            run.send([{"t": "arr", "shape": [1], "a": np.array([v])} for v in values])
         return stop.value.value
 
     assert verdict([6.75, 0.75, 12.0]).passed

@@ -584,9 +584,10 @@ def test_a_student_whose_server_died_under_it_is_graded_again(mode, tmp_path, di
     forked = threading.Event()
     fork = ForkServer.fork
 
-    def fork_and_tell(self, fds):
-        fork(self, fds)
+    def fork_and_tell(self, fds, program=None):
+        held = fork(self, fds, program)
         forked.set()
+        return held
     monkeypatch.setattr(ForkServer, "fork", fork_and_tell)
     monkeypatch.setattr(parallel, "_worker", dict(problem=dis02, seed=182, isolation=mode, server=server))
     killed = []

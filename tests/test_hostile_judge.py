@@ -4,7 +4,7 @@ tries to make the judging process do unbounded work, run out of memory, or crash
 Each attack asserts that the attacker earns nothing for the part it attacked, that every other
 part is graded as usual, that a document is produced, and that the judge stays small and quick.
 Forged frames are written the way a real attacker would: the child's reply pipe and the current
-request's nonce are both local variables of child.serve, found by walking up the student's stack.
+request's nonce are both local variables of child.answer, found by walking up the student's stack.
 """
 import json
 import os
@@ -14,16 +14,17 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from grader.sandbox import child
 from grader.plotting import readings as plotting
 from grader.sandbox import isolation as sandbox
 from grader.core import spec
 from grader.core.engine import grade
 from grader.core.score import ScoreDocument
 from grader.judge.values import leaves
-from grader.sandbox.protocol import Malformed, clean_result, parse_frame
+from grader.sandbox import protocol
+from grader.sandbox.protocol import Malformed
 from tests.conftest import AUTO_PARTS, BASE, ROOT, failing, run_cli
 
 STRONGEST = sandbox.strongest()
@@ -32,70 +33,98 @@ ALL = frozenset(AUTO_PARTS)
 FORGER = r'''
 import os as _os, struct as _struct, sys as _sys
 
-def _serve_locals():
+def _locals_of(name):
     frame = _sys._getframe(1)
-    while frame is not None and frame.f_code.co_name != "serve":
+    while frame is not None and frame.f_code.co_name != name:
         frame = frame.f_back
-    return frame.f_locals
+    return frame.f_locals if frame is not None else {}
 
-def reply(nonce, count, result):
-    """A reply frame holding `count` copies of one result."""
-    return (b'{"nonce": "' + nonce.encode() + b'", "results": ['
-            + b", ".join([result] * count) + b"]}")
+def frame(text, blob=b""):
+    return _struct.pack(">II", len(text), len(blob)) + text + blob
+
+def reply(nonce, position, count, others=b"[]", descriptors=(), numbers=(), n=None, i=None):
+    # a reply frame as the child writes one: `others` the JSON of "x", descriptors and numbers
+    # the binary part
+    text = (b'{"nonce": "' + nonce.encode() + b'", "g": ' + str(position).encode()
+            + b', "n": ' + str(count if n is None else n).encode()
+            + b', "i": ' + str(len(descriptors) if i is None else i).encode() + b', "x": ' + others + b"}")
+    return frame(text, _struct.pack(f"<{len(descriptors)}q", *descriptors) + _struct.pack(f"<{len(numbers)}d", *numbers))
+
+def each(count, result):
+    # "x" holding `count` copies of one result
+    return b"[" + b", ".join(b"[" + str(k).encode() + b", " + result + b"]" for k in range(count)) + b"]"
 
 def forge(make):
-    """Write make(nonce, number of items asked for) to the judge, as the child would."""
-    found = _serve_locals()
-    request = found.get("request") or {}
-    data = make(request.get("nonce", ""), len(request.get("items", ())))
-    data = _struct.pack(">I", len(data)) + data
+    # write make(nonce, position, count) to the judge, as the child would, while it answers a
+    # group of calls: the reply pipe and the request's nonce are locals of child.answer
+    found = _locals_of("answer") or _locals_of("serve")
+    data = make(found.get("nonce", ""), found.get("position", 0), len(found.get("group", ())))
     while data:
         data = data[_os.write(found["wfd"], data):]
 '''
 
-# name: a Python expression over `nonce` and `count` making the frame's bytes
+# name: a Python expression over `nonce`, `position` and `count` making the frame's bytes
 FRAMES = {
-    "65-dimension shape": 'reply(nonce, count, b\'{"t": "arr", "shape": [\' + b", ".join([b"1"] * 65) + b\'], "d": [1.0]}\')',
-    "400-digit integer": 'reply(nonce, count, b\'{"t": "num", "v": 1\' + b"0" * 400 + b"}")',
-    "2**64 as a size": 'reply(nonce, count, b\'{"t": "arr", "shape": [18446744073709551616], "d": []}\')',
-    "100000-deep nesting, no nonce": 'b"[" * 100_000 + b"]" * 100_000',
-    "nesting just past the protocol's depth": 'reply(nonce, count, b\'{"t": "seq", "type": "list", "items": \' + b"[" * 40 + b"]" * 40 + b"}")',
-    "huge shape, tiny data": 'reply(nonce, count, b\'{"t": "arr", "shape": [1000000, 1000000, 1000000], "d": [1.0]}\')',
-    "huge size beside a zero": 'reply(nonce, count, b\'{"t": "arr", "shape": [0, 1000000000000000000], "d": []}\')',
-    "negative size": 'reply(nonce, count, b\'{"t": "arr", "shape": [-1], "d": [1.0]}\')',
-    "NaN as a size": 'reply(nonce, count, b\'{"t": "arr", "shape": [NaN], "d": []}\')',
-    "a string for a number": 'reply(nonce, count, b\'{"t": "num", "v": "1.0"}\')',
-    "strings as array data": 'reply(nonce, count, b\'{"t": "arr", "shape": [1], "d": ["1.0"]}\')',
-    "true for a number": 'reply(nonce, count, b\'{"t": "num", "v": true}\')',
-    "duplicate keys": ('b\'{"nonce": "\' + nonce.encode() + b\'", "results": [], "results": [\' '
-                       '+ b", ".join([b\'{"t": "num", "v": 1.0}\'] * count) + b"]}"'),
-    "a million results": 'reply(nonce, 1_000_000, b\'{"t": "none"}\')',
-    "four million empty lists": 'b"[" + b"[], " * 4_000_000 + b"[]]"',
-    "eight million compact zeros": ('b\'{"nonce": "\' + nonce.encode() + b\'", "results": [{"t": "arr", '
-                                    '"shape": [8000000], "d": [\' + b"0," * 7_999_999 + b"0]}]}"'),
-    "not UTF-8": 'b"\\xff\\xfe" * 100',
-    "not JSON": 'b"{garbage"',
-    "a number for a frame": 'b"1"',
-    "a result of no known kind": 'reply(nonce, count, b\'{"t": "evil"}\')',
-    "text fields that are not text": 'reply(nonce, count, b\'{"t": "raised", "type": [1, 2], "msg": {"a": 1}, "where": 3}\')',
+    "65-dimension shape": 'reply(nonce, position, count, descriptors=[1, 3, 65] + [1] * 65, numbers=[1.0])',
+    "400-digit integer": 'reply(nonce, position, count, others=b"[[0, {\\"t\\": \\"none\\", \\"k\\": 1" + b"0" * 400 + b"}]]")',
+    "2**64 as a count": 'reply(nonce, position, count, n=18446744073709551616)',
+    "100000-deep nesting, no nonce": 'frame(b"[" * 100_000 + b"]" * 100_000)',
+    "nesting just past the protocol's depth": 'reply(nonce, position, count, others=b"[[0, {\\"t\\": \\"seq\\", \\"type\\": \\"list\\", \\"items\\": " + b"[" * 40 + b"]" * 40 + b"}]]")',
+    "huge shape, tiny data": 'reply(nonce, position, count, descriptors=[1, 3, 3, 1000000, 1000000, 1000000], numbers=[1.0])',
+    "huge size beside a zero": 'reply(nonce, position, count, descriptors=[1, 3, 2, 0, 10 ** 18])',
+    "negative size": 'reply(nonce, position, count, descriptors=[1, 3, 1, -1], numbers=[1.0])',
+    "negative dimensions": 'reply(nonce, position, count, descriptors=[1, 3, -1], numbers=[1.0])',
+    "a dtype past the allow-list": 'reply(nonce, position, count, descriptors=[0, 99, 0] * count, numbers=[1.0] * count)',
+    "a kind that is not a number or array": 'reply(nonce, position, count, descriptors=[7, 3, 0] * count, numbers=[1.0] * count)',
+    "a number with dimensions": 'reply(nonce, position, count, descriptors=[0, 3, 1, 1] * count, numbers=[1.0] * count)',
+    "data short of its shape": 'reply(nonce, position, count, descriptors=[1, 3, 1, 5] + [0, 3, 0] * (count - 1), numbers=[1.0, 2.0])',
+    "numbers past the results": 'reply(nonce, position, count, descriptors=[0, 3, 0] * count, numbers=[1.0] * (count + 1))',
+    "descriptors past the binary part": 'reply(nonce, position, count, i=1000, descriptors=[0, 3, 0], numbers=[1.0])',
+    "a binary part of odd length": 'frame(reply(nonce, position, count)[8:], b"1234567")',
+    "a result without its descriptor": 'reply(nonce, position, count, descriptors=[0, 3, 0], numbers=[1.0])',
+    "a reply to another call": 'reply(nonce, position + 5, count, descriptors=[0, 3, 0] * count, numbers=[1.0] * count)',
+    "a string for a number": 'reply(nonce, position, count, others=each(count, b\'{"t": "num", "v": "1.0"}\'))',
+    "an array in the JSON part": 'reply(nonce, position, count, others=each(count, b\'{"t": "arr", "shape": [1], "d": ["1.0"]}\'))',
+    "an other result twice": 'reply(nonce, position, count, others=b\'[[0, {"t": "none"}], [0, {"t": "none"}]]\')',
+    "duplicate keys": 'frame(b\'{"nonce": "\' + nonce.encode() + b\'", "g": \' + str(position).encode() + b\', "n": 0, "n": \' + str(count).encode() + b\', "i": 0, "x": \' + each(count, b\'{"t": "none"}\') + b"}")',
+    "a million results": 'reply(nonce, position, count, n=1_000_000, others=each(1000, b\'{"t": "none"}\'))',
+    "four million empty lists": 'frame(b"[" + b"[], " * 4_000_000 + b"[]]")',
+    "eight million compact zeros": 'frame(b\'{"nonce": "\' + nonce.encode() + b\'", "x": [\' + b"0," * 7_999_999 + b"0]}")',
+    "not UTF-8": 'frame(b"\\xff\\xfe" * 100)',
+    "not JSON": 'frame(b"{garbage")',
+    "a number for a frame": 'frame(b"1")',
+    "a result of no known kind": 'reply(nonce, position, count, others=each(count, b\'{"t": "evil"}\'))',
+    "text fields that are not text": 'reply(nonce, position, count, others=each(count, b\'{"t": "raised", "type": [1, 2], "msg": {"a": 1}, "where": 3}\'))',
 }
 # what the refusal says, for those refused by one particular rule
 REASONS = {
-    "65-dimension shape": "an array shape that is not a short list of sizes",
+    "65-dimension shape": "a descriptor of no known kind, dtype or number of dimensions",
     "400-digit integer": "an integer of 401 digits",
-    "2**64 as a size": "an integer of 20 digits",
+    "2**64 as a count": "an integer of 20 digits",
     "100000-deep nesting, no nonce": "nesting deeper than",
     "nesting just past the protocol's depth": "nesting deeper than 32 levels",
-    "huge shape, tiny data": "array data that does not fill its shape",
+    "huge shape, tiny data": "an array of more than 1000000 numbers",
     "huge size beside a zero": "an array shape that is not a short list of sizes",
     "negative size": "an array shape that is not a short list of sizes",
-    "a string for a number": "a number that is not a number",
-    "strings as array data": "array data that is not all numbers",
+    "negative dimensions": "a descriptor of no known kind, dtype or number of dimensions",
+    "a dtype past the allow-list": "a descriptor of no known kind, dtype or number of dimensions",
+    "a kind that is not a number or array": "a descriptor of no known kind, dtype or number of dimensions",
+    "a number with dimensions": "a descriptor of no known kind, dtype or number of dimensions",
+    "data short of its shape": "array data that does not fill its shape (5,)",
+    "numbers past the results": "a binary part longer than its results",
+    "descriptors past the binary part": "a count of descriptors that does not fit the binary part",
+    "a binary part of odd length": "a binary part that is not whole float64 numbers",
+    "a result without its descriptor": "a result without its descriptor",
+    "a reply to another call": "a reply to call",
+    "a string for a number": "a result of no known kind",
+    "an array in the JSON part": "a result of no known kind",
+    "an other result twice": "an other result without its own place",
     "duplicate keys": "an object with a duplicate key",
     "a million results": "not the 24 results asked for",
     "four million empty lists": "more than 1677721 lists and objects",
     "eight million compact zeros": "more than 3355443 values",
     "not UTF-8": "not JSON",
+    "a number for a frame": "a reply that is not an object",
     "a result of no known kind": "a result of no known kind",
     "text fields that are not text": "that is not text",
 }
@@ -109,7 +138,7 @@ def forging_in_dy_db2(make: str, answer: str = "_honest_dy_db2(x, W1, b1, W2, b2
     return BASE + FORGER + f"""
 _honest_dy_db2 = dy_db2
 def dy_db2(x, W1, b1, W2, b2):
-    forge(lambda nonce, count: {make})
+    forge(lambda nonce, position, count: {make})
     return {answer}
 """
 
@@ -196,16 +225,19 @@ def test_forged_frame_fails_its_call_only(name, via, tmp_path, dis02, forkserver
             assert float(check.message.split("(")[1].split(" s budget")[0]) < 1, check.message
 
 
-def test_1e999_is_an_inf_the_student_sent(tmp_path, dis02):
-    """1e999 reads as inf, as the child sends a student's inf: a wrong number, not a refusal.
-    (The frame is a well-formed answer, so the child lives on and its memo answers later checks
-    without calling dy_db2 again: its own return value, 0.0, fails those.)"""
+def test_a_forged_inf_is_a_wrong_number(tmp_path, dis02):
+    """A well-formed forged reply holding inf is what the child sends for a student's inf: a
+    wrong number, not a refusal. (The child lives on: the frames it writes after it, for the
+    same call, are stale and skipped, and its memo answers later checks without calling dy_db2
+    again: its own return value, 0.0, fails those.)"""
     path = tmp_path / "inf.py"
-    path.write_text(forging_in_dy_db2('reply(nonce, count, b\'{"t": "num", "v": 1e999}\')', "0.0"))
+    path.write_text(forging_in_dy_db2('reply(nonce, position, count, descriptors=[0, 3, 0] * count, '
+                                      'numbers=[float("inf")] * count)', "0.0"))
     doc = grade(path, dis02, 182)
     _check_bounded(doc, {"1a"}, 0)
     first = doc.part("1a").checks[0].message
     assert doc.part("1a").status == "failed" and "got:      inf" in first and "refuses" not in first
+    assert not any("refuses" in c.message for c in doc.part("1a").checks)   # the later frames were stale
 
 
 @pytest.mark.parametrize("mode", [m for m in sandbox.MODES if sandbox.unavailable(m) is None])
@@ -220,9 +252,10 @@ def test_the_issue_frames_in_every_isolation_mode(name, mode, tmp_path, dis02):
 
 
 LOAD_FORGERIES = {
-    "a list for a report": 'b"[1, 2, 3]"',
-    "a report whose message is a deep list": 'b\'{"problems": [{"msg": \' + b"[" * 20 + b"]" * 20 + b\'}], "functions": []}\'',
-    "a 400-digit line number": 'b\'{"problems": [{"where": 1\' + b"0" * 400 + b\'}], "functions": []}\'',
+    "a list for a report": 'frame(b"[1, 2, 3]")',
+    "a report whose message is a deep list": 'frame(b\'{"problems": [{"msg": \' + b"[" * 20 + b"]" * 20 + b\'}], "functions": []}\')',
+    "a 400-digit line number": 'frame(b\'{"problems": [{"where": 1\' + b"0" * 400 + b\'}], "functions": []}\')',
+    "a report past the size bound": '(1 << 30).to_bytes(4, "big") + bytes(4)',
 }
 
 
@@ -231,11 +264,12 @@ def test_a_forged_load_report_fails_the_load(name, tmp_path, dis02, forkserver):
     """Written while the file is imported, before the child's own report: the load fails, so
     every part is an error that says why, and the document is whole."""
     path = tmp_path / "forger.py"
-    path.write_text(FORGER + f"forge(lambda nonce, count: {LOAD_FORGERIES[name]})\n" + BASE)
+    path.write_text(FORGER + f"forge(lambda nonce, position, count: {LOAD_FORGERIES[name]})\n" + BASE)
     for server in (None, forkserver):
         doc = grade(path, dis02, 182, server=server)
         assert failing(doc) == ALL and doc.score == 0
-        assert all("refuses" in p.checks[0].message for p in doc.parts if p.id in ALL)
+        why = "returned more than 16 MiB of data" if "size bound" in name else "refuses"
+        assert all(why in p.checks[0].message for p in doc.parts if p.id in ALL)
 
 
 def test_the_childs_deepest_honest_reply_is_not_refused(tmp_path, dis02):
@@ -255,27 +289,42 @@ def dy_db2(x, W1, b1, W2, b2):
     assert "refuses" not in message and "returned a dict, not a number" in message
 
 
+def _written(reply: protocol.Reply) -> tuple[dict, bytes]:
+    """A reply as the judge reads it: the JSON part parsed (bounded), and the binary part."""
+    data = reply.frame()
+    text, blob = protocol.sizes(data[:protocol.HEAD.size])
+    assert protocol.HEAD.size + text + blob == len(data)
+    return protocol.parse_json(data[protocol.HEAD.size:protocol.HEAD.size + text]), data[protocol.HEAD.size + text:]
+
+
 def test_caps_never_refuse_what_the_child_itself_writes():
-    """The densest replies json.dumps makes from the child's encodings, just under the frame
-    size limit, parse; the forged densest do not."""
-    limit = 16 << 20
-    dense = [   # the most values, the most containers (denser than a list of empty arrays)
-        {"nonce": "n", "results": [{"t": "arr", "shape": [limit // 6], "d": [0.0] * (limit // 6)}]},
-        {"nonce": "n", "results": [{"t": "dict", "type": "dict", "items": [["", {"t": "none"}]] * (limit // 21 - 10)}]},
-    ]
-    deepest = {"t": "num", "v": 1.0}
-    for _ in range(child.MAX_DEPTH):    # the child stops encoding containers at MAX_DEPTH
-        deepest = {"t": "dict", "type": "dict", "items": [["k", deepest]]}
-    dense.append({"nonce": "n", "results": [deepest]})
-    for reply in dense:
-        data = json.dumps(reply).encode()
-        assert len(data) <= limit
-        parsed = parse_frame(data)
-        assert parsed["results"][-1] == reply["results"][-1] and len(parsed["results"]) == len(reply["results"])
+    """The largest and densest replies the child writes parse: an array of the most numbers it
+    sends, and the most results that are not numbers (the JSON part's densest); forged JSON
+    parts denser than those do not."""
+    largest = protocol.Reply("n", 0)
+    protocol.encode(np.zeros(protocol.MAX_ELEMENTS), largest)
+    message, blob = _written(largest)
+    [result] = protocol.parse_reply(message, blob, 1)
+    assert result["shape"] == [protocol.MAX_ELEMENTS] and not result["a"].any()
+    densest = protocol.Reply("n", 0)
+    count = 600_000
+    for _ in range(count):
+        protocol.encode(None, densest)
+    message, blob = _written(densest)
+    assert protocol.parse_reply(message, blob, count)[-1] == {"t": "none"}
+    limit = protocol.MAX_FRAME_BYTES
     for forged in (b"[" + b"[]," * (limit // 3 - 1) + b"[]]", b"[" + b"0," * (limit // 2 - 1) + b"0]",
                    b"[" * 33 + b"]" * 33, b'{"a": 1, "a": 2}', b"[1" + b"0" * 30 + b"]"):
         with pytest.raises(Malformed):
-            parse_frame(forged)
+            protocol.parse_json(forged)
+
+
+def test_a_frame_over_the_size_bounds_is_refused_unread():
+    largest = (protocol.MAX_FRAME_BYTES, protocol.MAX_BLOB_BYTES)
+    assert protocol.sizes(protocol.HEAD.pack(*largest)) == largest
+    for text, blob in ((largest[0] + 1, 0), (0, largest[1] + 1), (2 ** 32 - 1, 2 ** 32 - 1)):
+        with pytest.raises(protocol.TooBig):
+            protocol.sizes(protocol.HEAD.pack(text, blob))
 
 
 @pytest.mark.parametrize("n", [4000, 50_000])
@@ -314,9 +363,9 @@ def test_a_huge_log_posterior_is_refused_before_any_work(tmp_path, dis02):
 
 
 def test_leaves_makes_arrays_of_the_sizes_looked_for_only():
-    raw = clean_result({"t": "leaves", "items": [
-        {"path": "cache['z1']", "shape": [3, 1], "d": [1.0, 2.0, 3.0]},
-        {"path": "cache['junk']", "shape": [1000], "d": [0.0] * 1000}]})
+    written = protocol.Reply("n", 0)
+    written.leaves(protocol.leaves({"z1": np.array([[1.0], [2.0], [3.0]]), "junk": np.zeros(1000)}))
+    [raw] = protocol.parse_reply(*_written(written), 1)
     found = leaves(raw, {3})
     assert [(path, shape) for path, shape, _ in found] == [("cache['z1']", (3, 1)), ("cache['junk']", (1000,))]
     assert found[0][2].tolist() == [[1.0], [2.0], [3.0]] and found[1][2] is None

@@ -5,8 +5,10 @@ and never runs, so it is left out), held to a table of allowed directions:
 - the core flow (grader/core) imports no command line (click), no platform, and of the sandbox
   only what it exports (SANDBOX_API);
 - the judge (grader/judge) imports nothing of the core flow, the sandbox, click or platforms;
-- the child's side (child.py and standins.py, run inside the sandbox) imports nothing of ours
-  but each other, and nothing beyond the standard library and NumPy.
+- the child's side (child.py, run inside the sandbox, and the modules grader.sandbox.isolation
+  sends along with it as text, SENT_ALONG: confine, standins, protocol) imports nothing of ours
+  but each other, and nothing beyond the standard library and NumPy: so a module the child
+  imports that is not sent along fails here, before it fails inside the sandbox.
 The checks are functions of a source tree, so a planted violation can be shown to fail them.
 """
 from __future__ import annotations
@@ -23,8 +25,9 @@ from tests.conftest import ROOT
 # grader/ is a unit of its own. The child's side comes first: its modules sit in grader/sandbox
 # but run inside the sandbox (sent as text), so they are a unit apart.
 UNITS = {
+    # the child and what isolation.SENT_ALONG sends with it (protocol: the wire format, both sides)
     "child": {"grader.sandbox.child", "grader.sandbox.standins", "grader.sandbox.confine",
-              "grader.sandbox.protocol"},   # protocol: the wire format, on both sides
+              "grader.sandbox.protocol"},
     "core": {"grader.core.*"},
     "judge": {"grader.judge.*"},
     "sandbox": {"grader.sandbox.*"},
@@ -57,8 +60,21 @@ def module_name(root: Path, path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def unit_of(module: str) -> str:
-    for unit, members in UNITS.items():
+def sent_along(root: Path) -> set[str]:
+    """The modules grader.sandbox.isolation sends along with the child (its SENT_ALONG, as written)."""
+    tree = ast.parse((root / "grader/sandbox/isolation.py").read_text())
+    found = [node.value for node in tree.body if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == "SENT_ALONG" for t in node.targets)]
+    return set(ast.literal_eval(found[-1])) if found else set()
+
+
+def units_of(root: Path) -> dict[str, set[str]]:
+    """UNITS, with the child's side as the source tree says: the child and what is sent along."""
+    return {**UNITS, "child": {"grader.sandbox.child", *sent_along(root)}}
+
+
+def unit_of(module: str, units: dict[str, set[str]] = UNITS) -> str:
+    for unit, members in units.items():
         for member in members:
             if module == member or (member.endswith(".*") and
                                     (module + ".").startswith(member[:-1])):   # the package and below
@@ -116,11 +132,12 @@ def violations(root: Path) -> list[str]:
     ours, others = import_graph(root)
     found = []
     units: dict[str, set[str]] = {}
+    table = units_of(root)
     for module, targets in sorted(ours.items()):
-        unit = unit_of(module)
+        unit = unit_of(module, table)
         units.setdefault(unit, set())
         for target in sorted(targets):
-            to = unit_of(target)
+            to = unit_of(target, table)
             if to != unit:
                 units[unit].add(to)
             if unit in ALLOWED and to not in ALLOWED[unit]:
@@ -141,6 +158,7 @@ def violations(root: Path) -> list[str]:
 
 def test_grader_keeps_its_import_directions():
     assert violations(ROOT) == []
+    assert units_of(ROOT)["child"] == UNITS["child"]   # the table says what isolation sends
 
 
 def test_the_graph_is_read_as_written():
@@ -169,6 +187,10 @@ PLANTS = [   # (file, code added to it, words of the violation it must cause)
     ("grader/sandbox/child.py", "\ndef _f():\n    from grader import text\n", "grader.sandbox.child imports grader.text"),
     ("grader/sandbox/standins.py", "\nimport scipy\n", "grader.sandbox.standins imports scipy"),
     ("grader/sandbox/protocol.py", "\nfrom grader.sandbox import session\n", "grader.sandbox.protocol imports grader.sandbox.session"),
+    ("grader/sandbox/protocol.py", "\nimport pydantic\n", "grader.sandbox.protocol imports pydantic"),
+    # the child imports protocol at run time: no longer sent along, it would not be there
+    ("grader/sandbox/isolation.py", '\nSENT_ALONG = ("grader.sandbox.confine", "grader.sandbox.standins")\n',
+     "grader.sandbox.child imports grader.sandbox.protocol: child may import only"),
     ("grader/core/engine.py", "\nfrom grader.sandbox.session import ChildSession\n", "what the sandbox exports"),
     ("grader/reports/terminal.py", "\ndef _f():\n    from grader import cli\n", "cycle"),
 ]

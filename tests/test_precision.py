@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from grader.sandbox import child
 from grader.sandbox import isolation as sandbox
+from grader.sandbox import protocol
 from grader.core.engine import grade, open_session
 from grader.core.plan import plan_for
 from grader.judge import contains, own, precision
@@ -35,16 +35,26 @@ def precision_texts(doc) -> list[str]:
 
 # ---- what the child says and the judge accepts --------------------------------------------------
 
+def as_judged(value) -> dict:
+    """A value as the child writes it and the judge reads it back."""
+    reply = protocol.Reply("n", 0)
+    protocol.encode(value, reply)
+    data = reply.frame()
+    text, _ = protocol.sizes(data[:protocol.HEAD.size])
+    message = protocol.parse_json(data[protocol.HEAD.size:protocol.HEAD.size + text])
+    return protocol.parse_reply(message, data[protocol.HEAD.size + text:], 1)[0]
+
+
 def test_the_child_reports_the_dtype_it_converted_from():
     f32 = np.float32
-    assert child.encode(np.ones((2, 1), dtype=f32))["dt"] == "float32"
-    assert child.encode(np.ones(3))["dt"] == "float64"
-    assert child.encode([f32(1.5), f32(2.5)])["dt"] == "float32"     # a list of float32 scalars
-    assert child.encode(np.arange(3))["dt"] == "int64"
-    assert child.encode(f32(0.1)) == {"t": "num", "v": float(f32(0.1)), "type": "float32"}
-    assert "dt" not in child.encode(np.array([1.0, 2], dtype=object))   # numbers, but no dtype of theirs
-    array = child.encode(np.full(2, 0.1, dtype=np.float16))
-    assert array["dt"] == "float16" and array["d"] == [float(np.float16(0.1))] * 2
+    assert as_judged(np.ones((2, 1), dtype=f32))["dt"] == "float32"
+    assert as_judged(np.ones(3))["dt"] == "float64"
+    assert as_judged([f32(1.5), f32(2.5)])["dt"] == "float32"     # a list of float32 scalars
+    assert as_judged(np.arange(3))["dt"] == "int64"
+    assert as_judged(f32(0.1)) == {"t": "num", "v": float(f32(0.1)), "type": "float32"}
+    assert as_judged(np.array([1.0, 2], dtype=object))["dt"] == ""   # numbers, but no dtype of theirs
+    array = as_judged(np.full(2, 0.1, dtype=np.float16))
+    assert array["dt"] == "float16" and array["a"].tolist() == [float(np.float16(0.1))] * 2
 
 
 def test_the_judge_takes_only_known_dtype_names():
@@ -186,7 +196,7 @@ def test_a_cache_value_is_named_float32_only_when_it_is_float32_numbers():
         next(run)
         with pytest.raises(StopIteration) as stop:
             run.send([{"t": "leaves", "items": [{"path": path, "shape": list(value.shape),
-                                                 "d": value.ravel().tolist()}]}])
+                                                 "a": value.ravel()}]}])
         return stop.value.value
 
     as32 = (wanted * (1 + 4e-7)).astype(np.float32).astype(np.float64)   # a few float32 roundings off

@@ -2,11 +2,15 @@
 
 The engine takes a problem's plan (grader.core.plan), carries each check's calls to the student's
 code through the boundary (grader.sandbox.session), and scores the verdicts (grader.core.score).
+A part's checks are asked of the child in one request (up to a check that may ask again), and
+judged one by one as their replies come; the child already holds every check's calls (the plan's
+program), so the request only names them.
 """
 from __future__ import annotations
 
 import re
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -15,27 +19,28 @@ from grader import __version__, sandbox
 from grader.core.plan import Plan, PlannedCheck, plan_for
 from grader.core.score import CaseResult, CheckResult, PartResult, ScoreDocument
 from grader.core.spec import Part, Problem
-from grader.judge.verdict import ERROR_KINDS, Check, Verdict
-from grader.sandbox import ChildFailure, ChildSession, Limits
+from grader.judge.verdict import ERROR_KINDS, Verdict
+from grader.sandbox import ChildFailure, ChildSession, Limits, Program
 from grader.submissions.files import BrokenSubmission, units
 
 
-def drive(check: Check, session: ChildSession, seconds: float, detail: bool = False) -> Verdict:
-    """Carry a check's calls to the child and its results back; a failed child fails the check.
-    detail: collect every case's outcome (costs a little; for a person's report, not a batch)."""
-    if seconds <= 0:
-        return Verdict(passed=False, kind="not_run",
-                       message="not run: earlier checks of this part used up its time budget")
-    run = check.run(detail)
+NOT_RUN = "not run: earlier checks of this part used up its time budget"
+
+
+def _what(seconds: float) -> str:
+    return f"this check ({seconds:g} s budget)"
+
+
+def _finish(run, raws: list[dict], session: ChildSession, seconds: float) -> Verdict:
+    """A check's verdict from its first results, carrying any more calls it asks for."""
     try:
-        calls = next(run)
         while True:
+            calls = run.send(raws)
             try:
-                raws = session.call(calls, seconds, f"this check ({seconds:g} s budget)")
+                raws = session.call(calls, seconds, _what(seconds))
             except ChildFailure as failure:
                 run.close()
                 return Verdict(passed=False, message=str(failure), kind=failure.kind)
-            calls = run.send(raws)
     except StopIteration as stop:
         return stop.value
     except MemoryError:   # past every bound of grader.judge.values: the judge's own memory cap
@@ -43,6 +48,98 @@ def drive(check: Check, session: ChildSession, seconds: float, detail: bool = Fa
         session.kill()    # a frame may be half read: the next check starts a fresh child
         return Verdict(passed=False, kind="internal", message="the grader ran out of memory judging "
                        "what your code returned for this check")
+
+
+_programs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def program_for(plan: Plan) -> tuple[Program, dict[int, int]]:
+    """The plan's program (every check's first calls, which the child is sent once) and each
+    check's place in it (by id of the check), made once per plan."""
+    if plan not in _programs:
+        groups, places = [], {}
+        for planned in (p for checks in plan.parts.values() for p in checks):
+            run = planned.check.run(False)
+            try:
+                groups.append(next(run))
+                places[id(planned.check)] = len(groups) - 1
+            except StopIteration:
+                pass
+            run.close()
+        _programs[plan] = (Program(plan.case_table, groups), places)
+    return _programs[plan]
+
+
+def drive_part(planned: list[PlannedCheck], session: ChildSession, deadline: float, places: dict[int, int],
+               detail: bool = False) -> list[Verdict]:
+    """A part's checks, each with the time left of the part: asked of the child in requests that
+    end at a check that may ask again, so a check's calls run when they would one by one. A
+    failed child fails the check it was answering; the checks after it go to a new one."""
+    verdicts: list[Verdict | None] = [None] * len(planned)
+    k = 0
+    while k < len(planned):
+        if deadline - time.monotonic() <= 0:
+            verdicts[k], k = Verdict(passed=False, kind="not_run", message=NOT_RUN), k + 1
+            continue
+        end = k
+        while end < len(planned) - 1 and not planned[end].asks_again:
+            end += 1
+        k = _request(planned, range(k, end + 1), session, deadline, places, detail, verdicts)
+    return verdicts
+
+
+def _request(planned, segment: range, session: ChildSession, deadline: float, places: dict[int, int],
+             detail: bool, verdicts: list) -> int:
+    """One request for the segment's checks; returns where the next request starts."""
+    runs, groups = {}, []
+    for i in segment:
+        run = planned[i].check.run(detail)
+        try:
+            calls = next(run)
+        except StopIteration as stop:
+            verdicts[i] = stop.value
+            continue
+        place = places.get(id(planned[i].check))
+        same = place is not None and place < len(session.program.groups) and session.program.groups[place] is calls
+        runs[i] = run
+        groups.append(place if same else calls)
+    asked = list(runs)
+    if not asked:
+        return segment.stop
+    try:
+        sent = session.send(groups, deadline - time.monotonic())
+    except ChildFailure as failure:   # nothing ran: the first check says why, the rest ask again
+        for run in runs.values():
+            run.close()
+        verdicts[asked[0]] = Verdict(passed=False, message=str(failure), kind=failure.kind)
+        return asked[0] + 1
+    for position, i in enumerate(asked):
+        seconds = deadline - time.monotonic()
+        if seconds <= 0 or time.monotonic() >= session.deadline:
+            session.skip(sent, position)
+            runs.pop(i).close()
+            verdicts[i] = Verdict(passed=False, kind="not_run", message=NOT_RUN) if seconds <= 0 else \
+                Verdict(passed=False, kind="not_run",
+                        message="the submission's total time budget was used up before this check")
+        else:
+            run = runs.pop(i)
+            try:
+                raws = session.receive(sent, position, seconds, _what(seconds))
+            except ChildFailure as failure:
+                run.close()
+                verdicts[i] = Verdict(passed=False, message=str(failure), kind=failure.kind)
+            except MemoryError:
+                run.close()
+                session.kill()
+                verdicts[i] = Verdict(passed=False, kind="internal", message="the grader ran out of memory "
+                                      "judging what your code returned for this check")
+            else:
+                verdicts[i] = _finish(run, raws, session, seconds)
+        if runs and not session.running:   # the child is gone: the rest ask a new one
+            for run in runs.values():
+                run.close()
+            return i + 1
+    return segment.stop
 
 
 def check_result(planned: PlannedCheck, verdict: Verdict) -> CheckResult:
@@ -113,19 +210,20 @@ def judge_parts(problem: Problem, session: ChildSession, seed: int,
                 detail: bool = False) -> list[PartResult]:
     """Every auto part's checks, carried out through one session."""
     plan = plan_for(problem, seed)
-    session.case_table = plan.case_table
+    program, places = program_for(plan)
+    session.use(program)
     parts = []
     with np.errstate(all="ignore"):   # students' infs and NaNs are verdicts, not warnings
         for part in problem.spec.parts:
-            parts.append(_judge_part(problem, plan, part, session, detail))
+            parts.append(_judge_part(plan, part, session, places, problem.spec.budgets.part, detail))
     return parts
 
 
-def _judge_part(problem: Problem, plan: Plan, part: Part, session: ChildSession,
+def _judge_part(plan: Plan, part: Part, session: ChildSession, places: dict[int, int], budget: float,
                 detail: bool) -> PartResult:
-    part_deadline = time.monotonic() + problem.spec.budgets.part
-    results = [check_result(planned, drive(planned.check, session, part_deadline - time.monotonic(), detail))
-               for planned in plan.parts[part.id]]
+    planned = plan.parts[part.id]
+    verdicts = drive_part(planned, session, time.monotonic() + budget, places, detail)
+    results = [check_result(p, verdict) for p, verdict in zip(planned, verdicts)]
     if session.load_failure:
         return errored_part(part, session.load_failure, session.load_failure_kind)
     return score_part(part, results)
@@ -133,17 +231,22 @@ def _judge_part(problem: Problem, plan: Plan, part: Part, session: ChildSession,
 
 def open_session(source_units: list[dict], problem: Problem, deadline: float,
                  isolation: str, seed: int, server=None) -> ChildSession:
-    """A started child (it imports NumPy while the judge goes on), holding seed's cases;
-    forked from `server` (a grader.sandbox.forkserver.ForkServer) when there is one."""
+    """A started child, loading the submission while the judge goes on. Forked from `server` (a
+    grader.sandbox.forkserver.ForkServer) when there is one, after the server has made seed's
+    program ready (once per seed); else a new process, started before the plan is made (it
+    imports NumPy meanwhile) and sent the program with its first request. Either way the session
+    holds seed's program."""
     budgets = problem.spec.budgets
     limits = Limits(load_seconds=budgets.load, memory_bytes=budgets.memory_mib << 20,
                     modules=tuple(problem.spec.modules))
-    session = ChildSession(source_units, limits, deadline, isolation,
-                           plan_for(problem, seed).case_table, server)
+    session = ChildSession(source_units, limits, deadline, isolation, server=server)
+    if server is not None:
+        session.use(program_for(plan_for(problem, seed))[0])
     try:
         session.start()
     except ChildFailure:
         pass   # recorded as the session's load failure: every part says so
+    session.use(program_for(plan_for(problem, seed))[0])
     return session
 
 

@@ -41,11 +41,13 @@ CONTAINS_CASES = 4      # cases per "the cache holds..." check
 class PlannedCheck:
     """A check as a part holds it: its name in the score document, its weight within the part
     (0: advisory, shown but not scored), whether its details may be hidden from students, and
-    the judge's check (grader.judge.verdict.Check)."""
+    the judge's check (grader.judge.verdict.Check). asks_again: the check may ask the child for
+    more after seeing the first results, so the engine asks nothing after it until it is done."""
     name: str
     points: float
     hidden: bool
     check: Check
+    asks_again: bool = False
 
 
 def _largest(cases: list[Case], count: int) -> list[Case]:
@@ -99,7 +101,7 @@ def output_checks(source, problem: Problem, part: Part, output: Output) -> list[
         chosen = chosen[:s.count or (FD_CASES if points else ADVISORY_CASES)]
         found.append(PlannedCheck(
             name=f"{text} is a stationary point of your own {s.of}" + _on(source, len(chosen), points > 0),
-            points=points, hidden=False,
+            points=points, hidden=False, asks_again=True,
             check=own.stationary_point(tree=tree, text=text, of_tree=of_tree, of_text=expr.show(of_tree),
                                        wrt=s.wrt, cases=chosen,
                                        shapes=source.shapes(part, output, tree, chosen))))

@@ -80,9 +80,9 @@ class AllClose:
 
     def __call__(self, raws: list) -> bool:
         data = flat_numbers(raws, self.shapes, self.sizes)
-        if data is None or len(data) != self.reference.size:
+        if data is None or data.size != self.reference.size:
             return False
-        return bool(np.all(np.abs(np.array(data, dtype=np.float64) - self.reference) <= self.limit))
+        return bool(np.all(np.abs(data - self.reference) <= self.limit))
 
 
 def values_match(*, tree: list, text: str, cases: list[Case], expected: list[list[np.ndarray]],

@@ -1,6 +1,7 @@
-"""Raw student outputs (results the judge's wire module checked) into float64 arrays the judge
-made itself. A well-formed result can fail a check but never make the judge compare an object by
-the student's own methods, or work in proportion to what the student sent.
+"""Raw student outputs (results grader.sandbox.protocol checked) into float64 arrays: read-only
+views of the numbers the judge read from the wire, never objects of the student's. A well-formed
+result can fail a check but never make the judge compare an object by the student's own methods,
+or work in proportion to what the student sent.
 """
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import math
 
 import numpy as np
 
-from grader.sandbox.child import MAX_ELEMENTS, MAX_LEAVES
 from grader.judge import compare as cmp
-from grader.sandbox.protocol import MAX_DIMS, NUMBER_TYPES
+from grader.sandbox.protocol import MAX_DIMS, MAX_ELEMENTS, MAX_LEAVES, NUMBER_TYPES, WIRE_DTYPE
 
 
 class NotNumeric(Exception):
@@ -29,13 +29,14 @@ def _is_number(v) -> bool:
 
 
 def _array(shape, data) -> np.ndarray:
+    """The array of a result (protocol.parse_reply made `data`, a flat float64 view), checked again."""
     if not (isinstance(shape, list) and len(shape) <= MAX_DIMS
             and all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape)):
         raise NotNumeric("a malformed array", "malformed")
-    if not isinstance(data, list) or len(data) != math.prod(shape) or len(data) > MAX_ELEMENTS \
-            or not set(map(type, data)) <= NUMBER_TYPES:     # no bools, strings or lists
+    if type(data) is not np.ndarray or data.dtype != WIRE_DTYPE or data.ndim != 1 \
+            or data.size != math.prod(shape) or data.size > MAX_ELEMENTS:
         raise NotNumeric("a malformed array", "malformed")
-    return np.array(data, dtype=np.float64).reshape(shape)
+    return data.reshape(shape)
 
 
 def declared_shape(raw) -> tuple | None:
@@ -112,26 +113,26 @@ def as_array(raw: dict, expected_shape: tuple | None = None) -> np.ndarray:
     if kind == "num" and _is_number(raw.get("v")):
         return np.array(float(raw["v"]))
     if kind == "arr":
-        return _array(raw.get("shape"), raw.get("d"))
+        return _array(raw.get("shape"), raw.get("a"))
     raise NotNumeric(f"returned {describe(raw)}, not a number or an array of numbers")
 
 
-def flat_numbers(raws: list, shapes: list[list[int]], sizes: list[int]) -> list | None:
-    """Every result's numbers in one flat list, if each is a well-formed number or array of
-    exactly its shape (a number for shape []); else None. For checking all cases at once."""
+def flat_numbers(raws: list, shapes: list[list[int]], sizes: list[int]) -> np.ndarray | None:
+    """Every result's numbers in one flat float64 array, if each is a well-formed number or
+    array of exactly its shape (a number for shape []); else None. For checking all cases at once."""
     data: list = []
     for raw, shape, size in zip(raws, shapes, sizes):
         if type(raw) is not dict:
             return None
         kind = raw.get("t")
-        if kind == "num" and not shape:
-            data.append(raw.get("v"))
-        elif kind == "arr" and raw.get("shape") == shape and type(raw.get("d")) is list \
-                and len(raw["d"]) == size:
-            data.extend(raw["d"])
+        if kind == "num" and not shape and type(raw.get("v")) is float:
+            data.append(np.array([raw["v"]]))
+        elif kind == "arr" and raw.get("shape") == shape and type(raw.get("a")) is np.ndarray \
+                and raw["a"].dtype == WIRE_DTYPE and raw["a"].size == size:
+            data.append(raw["a"])
         else:
             return None
-    return data if set(map(type, data)) <= NUMBER_TYPES else None
+    return np.concatenate(data) if data else np.zeros(0)
 
 
 # The dtype names a reply may carry ("dt" of an array, "type" of a number); any other name is
@@ -162,5 +163,5 @@ def leaves(raw: dict, sizes: set[int]) -> list[tuple[str, tuple, np.ndarray | No
             continue
         wanted = math.prod(shape) in sizes
         found.append((str(item.get("path"))[:200], tuple(shape),
-                      _array(shape, item.get("d")) if wanted else None))
+                      _array(shape, item.get("a")) if wanted else None))
     return found

@@ -12,7 +12,7 @@ The rest of grader uses what this file exports.
 from grader.errors import IsolationUnavailable
 from grader.sandbox.forkserver import ForkServer
 from grader.sandbox.isolation import MODES, become_subreaper, cap_own_memory, choose, strongest, unavailable
-from grader.sandbox.session import ChildFailure, ChildSession, Limits
+from grader.sandbox.session import ChildFailure, ChildSession, Limits, Program
 
-__all__ = ["MODES", "ChildFailure", "ChildSession", "ForkServer", "IsolationUnavailable", "Limits",
+__all__ = ["MODES", "ChildFailure", "ChildSession", "ForkServer", "IsolationUnavailable", "Limits", "Program",
            "become_subreaper", "cap_own_memory", "choose", "strongest", "unavailable"]

@@ -1,83 +1,38 @@
 """The child side of the boundary: runs the student's code and reports raw outputs as plain data.
 
-Started by grader.sandbox.session through grader.sandbox.isolation as `python -I -S -u -c <this file> RFD WFD SITE`
-(unbuffered, so prints survive a kill; SITE is where NumPy is). It imports only the standard
-library and NumPy, so it runs inside a sandbox that shows nothing else. It talks to the judge over
-two pipe fds with length-prefixed JSON frames and never pickles. The student's prints go to fd 1
-and 2, which the judge reads separately and caps. The judge also imports this module, for
-`evaluate`, to compute the reference's values the same way.
+Started by grader.sandbox.session through grader.sandbox.isolation as `python -I -S -u -c <this file> ...`
+(unbuffered, so prints survive a kill), after a prologue that walls the process off
+(grader.sandbox.confine) and registers the modules of ours it uses, sent along as text
+(isolation.SENT_ALONG): it imports only those, the standard library and NumPy, so it runs inside a
+sandbox that shows nothing else. It talks to the judge over two pipe fds in the wire format of
+grader.sandbox.protocol and never pickles. The student's prints go to fd 1 and 2, which the judge
+reads separately and caps. The judge also imports this module, for `evaluate`, to compute the
+reference's values the same way.
 """
 from __future__ import annotations
 
 import ast
 import builtins
+import gc
 import json
 import os
 import resource
-import struct
 import sys
 import time
 import traceback
 
-if __name__ == "__main__" and len(sys.argv) > 4:
-    # Started by grader.sandbox.isolation (ROLE ARG SITE PLAN): wall ourselves off before NumPy is imported;
-    # grader.sandbox.confine was registered as a module by the program that runs this file.
-    from grader.sandbox.confine import begin
-    begin(sys.argv[1:])
+import numpy as np
 
-import numpy as np  # noqa: E402
+from grader.sandbox.protocol import Reply, TooBig, decode_inputs, encode, frame, leaves, read_frame
+from grader.sandbox.standins import StandInFinder, guarded_imports, notebook_builtins
 
-MAX_ELEMENTS = 1_000_000   # numbers in one encoded value; bigger values are refused
-MAX_DEPTH = 8              # how deep encode and leaves look into containers
-MAX_LEAVES = 500
-
-
-# ---- framing -------------------------------------------------------------------------------
 # Bound now, before any student code runs: patching json or os later cannot touch the protocol.
-_loads, _dumps, _read, _write, _pack, _unpack = json.loads, json.dumps, os.read, os.write, struct.pack, struct.unpack
+_loads, _dumps, _read, _write = json.loads, json.dumps, os.read, os.write
 
 
-def read_frame(fd: int) -> dict | None:
-    head = _read_exact(fd, 4)
-    if head is None:
-        return None
-    return _loads(_read_exact(fd, _unpack(">I", head)[0]))
-
-
-def _read_exact(fd: int, n: int) -> bytes | None:
-    chunks, got = [], 0
-    while got < n:
-        chunk = _read(fd, n - got)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
-
-
-def write_frame(fd: int, message: dict) -> None:
-    data = _dumps(message).encode()
-    data = _pack(">I", len(data)) + data
+def _send(fd: int, data: bytes) -> None:
     while data:
         data = data[_write(fd, data):]
-
-
-# ---- inputs: judge -> child ------------------------------------------------------------------
-
-_INPUT_DTYPES = {"int64": np.int64, "bool": np.bool_}
-
-
-def decode_input(value):
-    """An input as the case generator made it (protocol.encode_input): a float, an int {"i"}, a
-    bool {"b"}, or {"a": shape, "d": flat, "t"?} a fresh array, float64 unless "t" says int64 or
-    bool."""
-    if isinstance(value, dict):
-        if "i" in value:
-            return int(value["i"])
-        if "b" in value:
-            return bool(value["b"])
-        return np.array(value["d"], dtype=_INPUT_DTYPES.get(value.get("t"), np.float64)).reshape(value["a"])
-    return float(value)
 
 
 def fresh(value):
@@ -91,13 +46,35 @@ def evaluate(tree, namespace, inputs, decode=fresh):
     if kind == "input":
         return decode(inputs[tree[1]])
     if kind == "call":
-        fn = namespace.get(tree[1])
-        if fn is None:
-            raise Missing(f"no function named `{tree[1]}` is defined")
-        if not callable(fn):
-            raise Missing(f"`{tree[1]}` is defined but is a {type(fn).__name__}, not a function")
+        fn = _function(namespace, tree[1])
         return fn(*[evaluate(arg, namespace, inputs, decode) for arg in tree[2]])
     return take(evaluate(tree[1], namespace, inputs, decode), tree[2])
+
+
+def _function(namespace, name: str):
+    fn = namespace.get(name)
+    if fn is None:
+        raise Missing(f"no function named `{name}` is defined")
+    if not callable(fn):
+        raise Missing(f"`{name}` is defined but is a {type(fn).__name__}, not a function")
+    return fn
+
+
+def compiled(tree):
+    """evaluate(tree, ...) as a function of (namespace, inputs), made once per expression."""
+    kind = tree[0]
+    if kind == "input":
+        name = tree[1]
+        return lambda namespace, inputs: fresh(inputs[name])
+    if kind == "call":
+        name, args = tree[1], [compiled(arg) for arg in tree[2]]
+
+        def call(namespace, inputs):
+            fn = _function(namespace, name)
+            return fn(*[arg(namespace, inputs) for arg in args])
+        return call
+    inner, key = compiled(tree[1]), tree[2]
+    return lambda namespace, inputs: take(inner(namespace, inputs), key)
 
 
 def take(container, key):
@@ -130,124 +107,6 @@ def _describe(value) -> str:
     return type(value).__name__
 
 
-# ---- outputs: child -> judge -----------------------------------------------------------------
-
-class TooBig(Exception):
-    pass
-
-
-def _numbers(array: np.ndarray) -> list:
-    """Python floats (tolist of a float64 array gives exactly those)."""
-    if array.size > MAX_ELEMENTS:
-        raise TooBig(f"an array of {array.size} numbers (more than {MAX_ELEMENTS})")
-    return array.ravel().tolist()
-
-
-def _real_array(value) -> tuple[np.ndarray | None, str]:
-    """(a float64 array from numbers, or None; the dtype the numbers had, "" if none). Complex
-    and non-numeric values are not numbers. The dtype goes to the judge so it can tell float32
-    work from float64 (the array it gets is always float64)."""
-    try:
-        array = np.asarray(value)
-    except Exception:
-        return None, ""
-    if array.dtype.kind in "iuf":
-        return np.array(array, dtype=np.float64), array.dtype.name
-    if array.dtype.kind == "O" and array.size and array.size <= MAX_ELEMENTS:
-        try:
-            if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-                   for v in array.ravel().tolist()):
-                return np.array(array.tolist(), dtype=np.float64), ""
-        except Exception:
-            return None, ""
-    return None, ""
-
-
-def _as_real_array(value):
-    return _real_array(value)[0]
-
-
-def _encoded_array(array: np.ndarray, dtype: str, kind: str) -> dict:
-    found = {"t": "arr", "shape": list(array.shape), "d": _numbers(array), "type": kind}
-    if dtype:
-        found["dt"] = dtype
-    return found
-
-
-def encode(value, depth: int = 0) -> dict:
-    """Plain JSON for whatever the student returned. The judge re-checks all of it."""
-    kind = type(value).__name__
-    if isinstance(value, (bool, np.bool_)):
-        return {"t": "other", "type": kind}
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return {"t": "num", "v": _stored_number(value), "type": kind}
-    if isinstance(value, np.ndarray):
-        array, dtype = _real_array(value)
-        if array is None:
-            return {"t": "other", "type": f"ndarray of dtype {value.dtype}"}
-        return _encoded_array(array, dtype, kind)
-    if value is None:
-        return {"t": "none"}
-    if depth >= MAX_DEPTH:
-        return {"t": "other", "type": kind}
-    if isinstance(value, dict):
-        return {"t": "dict", "type": kind,
-                "items": [[_key(k), encode(v, depth + 1)] for k, v in list(value.items())[:100]]}
-    if isinstance(value, (list, tuple)):
-        array, dtype = _real_array(value) if value else (None, "")
-        if array is not None:
-            return _encoded_array(array, dtype, kind)
-        return {"t": "seq", "type": kind, "items": [encode(v, depth + 1) for v in list(value)[:100]]}
-    return {"t": "other", "type": kind}
-
-
-def _stored_number(value) -> float:
-    """The number a scalar holds, not what a subclass's __float__ claims."""
-    if isinstance(value, float):
-        return float.__float__(value)
-    if isinstance(value, int):
-        return float(int.__int__(value))
-    return float(value)
-
-
-def _key(key) -> str:
-    return key if isinstance(key, str) else repr(key)
-
-
-def leaves(value) -> dict:
-    """Every numeric array or number inside value, found through containers and attributes."""
-    found, seen = [], set()
-
-    def visit(node, path, depth):
-        if len(found) >= MAX_LEAVES or depth > MAX_DEPTH or id(node) in seen:
-            return
-        seen.add(id(node))
-        if isinstance(node, (bool, np.bool_, str, bytes)) or node is None:
-            return
-        if isinstance(node, (int, float, np.integer, np.floating, np.ndarray, list, tuple)):
-            array = _as_real_array(node)
-            if array is not None:
-                found.append({"path": path, "shape": list(array.shape), "d": _numbers(array)})
-            if not isinstance(node, (list, tuple)):   # a list may also hold separate arrays
-                return
-        if isinstance(node, dict):
-            for k, v in list(node.items())[:100]:
-                visit(v, f"{path}[{_key(k)!r}]", depth + 1)
-        elif isinstance(node, (list, tuple)):
-            for i, v in enumerate(list(node)[:100]):
-                visit(v, f"{path}[{i}]", depth + 1)
-        elif hasattr(node, "__dict__") and not callable(node):
-            for k, v in list(vars(node).items())[:100]:
-                visit(v, f"{path}.{k}", depth + 1)
-        elif hasattr(type(node), "__slots__"):
-            for k in type(node).__slots__:
-                if hasattr(node, k):
-                    visit(getattr(node, k), f"{path}.{k}", depth + 1)
-
-    visit(value, "cache", 0)
-    return {"t": "leaves", "items": found}
-
-
 def _raised(err: BaseException, outermost: str | None = None) -> dict:
     """What the student's code raised, with the student's innermost line; while loading
     (`outermost`: the unit running), the line of that unit that was running, then the innermost."""
@@ -270,42 +129,68 @@ def _raised(err: BaseException, outermost: str | None = None) -> dict:
     return {"t": "raised", "type": type(err).__name__, "msg": message, "where": where}
 
 
-def decode_case(encoded: dict) -> dict:
-    return {name: decode_input(value) for name, value in encoded.items()}
+class Item:
+    """One call of a group, made ready once (in a fork server, for every child it forks): its
+    expression compiled, its changed inputs decoded. Without changed inputs, the outermost call
+    is shared by every item of the same call and case (`slot`), so five gradients can read one
+    gradient pass; only keys are taken from a shared value, which nothing else touches."""
+    __slots__ = ("run", "case", "changed", "slot", "keys", "leaves")
 
-
-def run_item(item: dict, exprs: list, shared: list, namespace: dict, cases: dict, memo: dict) -> dict:
-    """One item's raw result: {"e": expression index, "c": case key, "w": changed inputs, "l":
-    leaves wanted}. An item without changed inputs shares its outermost call's value with every
-    such item of the same call and case (so five gradients can read one gradient pass); only keys
-    are taken from a shared value, which nothing else touches."""
-    tree = exprs[item["e"]]
-    inputs = cases[item["c"]]
-    try:
-        if "w" in item:
-            value = evaluate(tree, namespace, {**inputs, **decode_case(item["w"])})
+    def __init__(self, entry: dict, exprs: list, calls: list):
+        tree = exprs[entry["e"]]
+        self.case, self.leaves = entry["c"], bool(entry.get("l"))
+        self.changed = decode_inputs(entry["w"]) if "w" in entry else None
+        if self.changed is None:
+            call, self.keys = outermost_call(tree)
+            self.slot, self.run = (calls[entry["e"]], self.case), compiled(call)
         else:
-            call, keys = outermost_call(tree)
-            slot = (shared[item["e"]], item["c"])
-            value = memo.get(slot, _UNSET)
+            self.slot, self.keys, self.run = None, (), compiled(tree)
+
+
+def prepare_group(group: dict) -> list[Item]:
+    exprs = group["exprs"]
+    calls = [_dumps(outermost_call(tree)[0]) for tree in exprs]   # the memo's key
+    return [Item(entry, exprs, calls) for entry in group["items"]]
+
+
+class Program:
+    """What a child needs before any request (grader.sandbox.protocol): every case's inputs and
+    the groups of calls it will be asked for, decoded and compiled once."""
+
+    def __init__(self, program: dict):
+        self.cases = {key: decode_inputs(encoded) for key, encoded in program["cases"].items()}
+        self.groups = [prepare_group(g) for g in program.get("groups", [])]
+
+
+def run_item(item: Item, namespace: dict, cases: dict, memo: dict, reply: Reply) -> None:
+    """One item's raw result, added to reply."""
+    inputs = cases[item.case]
+    try:
+        if item.changed is not None:
+            value = item.run(namespace, {**inputs, **item.changed})
+        else:
+            value = memo.get(item.slot, _UNSET)
             if value is _UNSET:
-                value = _outcome(call, namespace, inputs)
+                value = _outcome(item.run, namespace, inputs)
                 if _small(value):   # a huge value is made again rather than kept for the session
-                    memo[slot] = value
+                    memo[item.slot] = value
             if isinstance(value, _Failed):
-                return value.result
-            for key in keys:
+                return reply.other(value.result)
+            for key in item.keys:
                 value = take(value, key)
     except Missing as err:
-        return {"t": "missing", "msg": str(err)}
+        return reply.other({"t": "missing", "msg": str(err)})
     except BaseException as err:  # SystemExit and KeyboardInterrupt are the student's too
-        return _raised(err)
+        return reply.other(_raised(err))
     try:
-        return leaves(value) if item.get("l") else encode(value)
+        if item.leaves:
+            reply.leaves(leaves(value))
+        else:
+            encode(value, reply)
     except TooBig as err:
-        return {"t": "toobig", "msg": f"returned {err}"}
+        reply.other({"t": "toobig", "msg": f"returned {err}"})
     except BaseException as err:
-        return _raised(err)
+        reply.other(_raised(err))
 
 
 _UNSET = object()
@@ -338,7 +223,7 @@ class _Failed:
 def _outcome(call, namespace, inputs):
     """The call's value, or its failure (kept, so a shared call fails the same way each time)."""
     try:
-        return evaluate(call, namespace, inputs)
+        return call(namespace, inputs)
     except Missing as err:
         return _Failed({"t": "missing", "msg": str(err)})
     except BaseException as err:
@@ -353,17 +238,14 @@ def load(units: list[dict], offer: str = "NumPy") -> tuple[dict, dict]:
     by statement, and a statement that fails is reported while the rest still runs, but for
     exit() and KeyboardInterrupt, which end a script. Imports the
     sandbox lacks get stand-ins (grader/standins.py); `offer` names what to use instead."""
-    standins = sys.modules.get("grader_standins")
-    if standins is None:   # imported by the judge (tests), not started as a child
-        from grader.sandbox import standins
     names = frozenset(f"<{unit['name']}>" for unit in units)
     parsed = {unit["name"]: _parse(unit) for unit in units}
     guarded = frozenset(g for unit in units if not isinstance(parsed[unit["name"]], SyntaxError)
-                        for g in standins.guarded_imports(parsed[unit["name"]], f"<{unit['name']}>"))
-    finder = standins.StandInFinder(names, guarded, offer)
+                        for g in guarded_imports(parsed[unit["name"]], f"<{unit['name']}>"))
+    finder = StandInFinder(names, guarded, offer)
     sys.meta_path.append(finder)
     namespace = {"__name__": "submission",
-                 "__builtins__": {**vars(builtins), **standins.notebook_builtins()}}
+                 "__builtins__": {**vars(builtins), **notebook_builtins()}}
     problems = []
     for unit in units:
         tree, filename = parsed[unit["name"]], f"<{unit['name']}>"
@@ -435,28 +317,47 @@ def limit_resources(limits: dict) -> None:
             pass
 
 
-def serve(rfd: int, wfd: int) -> None:
-    """One submission: load it, then answer the judge's requests until it hangs up."""
-    hello = read_frame(rfd)
+def serve(rfd: int, wfd: int, program: Program | None = None) -> None:
+    """One submission: load it, then answer the judge's requests until it hangs up. program:
+    what a fork server made ready before forking us; a request may bring another."""
+    hello, _ = read_frame(rfd, _read)
     limit_resources(hello["limits"])
-    cases = {key: decode_case(encoded) for key, encoded in hello["cases"].items()}
     namespace, report = load(hello["units"], hello.get("offer", "NumPy"))
-    write_frame(wfd, report)
+    _send(wfd, frame(report))
     memo: dict = {}
     while True:
-        request = read_frame(rfd)
-        if request is None:
+        received = read_frame(rfd, _read)
+        if received is None:
             return
-        if "cases" in request:
-            cases = {key: decode_case(encoded) for key, encoded in request["cases"].items()}
-            memo = {}
-        exprs = request["exprs"]
-        shared = [_dumps(outermost_call(tree)[0]) for tree in exprs]   # the memo's key
-        results = [run_item(item, exprs, shared, namespace, cases, memo) for item in request["items"]]
-        write_frame(wfd, {"nonce": request["nonce"], "results": results})
+        request = received[0]
+        if "program" in request:
+            program, memo = Program(request["program"]), {}
+        for position, wanted in enumerate(request["run"]):
+            group = program.groups[wanted] if type(wanted) is int else prepare_group(wanted)
+            answer(group, request["nonce"], position, namespace, program.cases, memo, wfd)
+
+
+def answer(group: list[Item], nonce: str, position: int, namespace: dict, cases: dict, memo: dict,
+           wfd: int) -> None:
+    """One group's reply, written the moment it is made: a call that hangs after it costs the
+    judge nothing of what came before."""
+    reply = Reply(nonce, position)
+    for item in group:
+        run_item(item, namespace, cases, memo, reply)
+    _send(wfd, reply.frame())
 
 
 def children_of(pid: int) -> list[int]:
+    """The processes whose parent is pid: from /proc/PID/task/*/children where the kernel has
+    it, else by reading every process's parent (a scan of all of /proc)."""
+    try:
+        found = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(child) for child in f.read().split()]
+        return found
+    except (OSError, ValueError):
+        pass
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -513,6 +414,14 @@ def _close_all_but(keep) -> None:
                 pass
 
 
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def forkserver(control_fd: int, plan: dict) -> None:
     """A warm process (NumPy imported) that forks a fresh child per submission, so no student
     pays for interpreter start and none inherits another's state. It never runs student code.
@@ -520,14 +429,17 @@ def forkserver(control_fd: int, plan: dict) -> None:
     child can ptrace it or read its memory. Each child walls itself off (plan["child"], see
     grader.sandbox.confine) before it reads the submission; a child that kills the server makes the
     judge start another. As a subreaper the server gets back whatever a child orphans, and "end"
-    kills all of it, then empties what plan["server"] names (a shared /tmp, SysV IPC objects)."""
+    kills all of it, then empties what plan["server"] names (a shared /tmp, SysV IPC objects).
+    "prepare" hands it a program (a file of the judge's, by descriptor): its cases decoded and its
+    expressions compiled here, once, for every child forked after."""
     import socket
     from grader.sandbox.confine import become_subreaper, confine_or_exit, die_with_parent, remove_sysv
     become_subreaper()
     die_with_parent(os.getppid())
     control = socket.socket(fileno=control_fd)
+    gc.freeze()   # NumPy and ours, as for a program below
     control.send(b'{"ready": true}')
-    child = 0
+    child, program = 0, None
     while True:
         message, fds, _, _ = socket.recv_fds(control, 4096, 5)
         if not message:
@@ -547,9 +459,14 @@ def forkserver(control_fd: int, plan: dict) -> None:
                 os.dup2(fds[2], 2)    # why confinement failed, if it does, reaches the judge
                 confine_or_exit(plan["child"])
                 os.dup2(fds[2], 1)
-                serve(fds[0], fds[1])
+                serve(fds[0], fds[1], program)
                 os._exit(0)
             control.send(_dumps({"pid": child}).encode())
+        elif command["op"] == "prepare" and len(fds) == 1:
+            program = Program(_loads(_read_all(fds[0])))
+            gc.collect()
+            gc.freeze()   # children never scan what is ours, so their collections copy none of its pages
+            control.send(b'{"prepared": true}')
         else:   # "end": the child's exit status if it had ended by itself, then nothing left of it
             status = None
             for attempt in range(200 if child and command.get("wait") else 1 if child else 0):

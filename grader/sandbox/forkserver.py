@@ -19,6 +19,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 
 from grader.sandbox import isolation as sandbox
 from grader.sandbox.cgroup import Cgroup
@@ -41,6 +42,7 @@ class ForkServer:
         self.keep: set[int] = set()             # the processes in `home` that are the server's
         self.spoiled = False
         self.children = 0
+        self.prepared = None                    # the session.Program the server holds, made ready
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -62,7 +64,7 @@ class ForkServer:
             start_new_session=True, preexec_fn=before_exec(self.home, launch.preexec))
         sandbox.started(self.proc.pid)
         theirs.close()
-        self.sock = ours
+        self.sock, self.prepared = ours, None
         if self._reply(READY_SECONDS) is None:
             self.close()
             raise ChildFailure("the grader could not start its sandboxed worker")
@@ -77,18 +79,23 @@ class ForkServer:
             return None
         return reply if isinstance(reply, dict) else None
 
-    def fork(self, fds: tuple[int, int, int]) -> None:
-        """A new child that reads requests on fds[0], replies on fds[1], prints to fds[2].
-        A server that died since (a child may kill its parent) or misbehaves is replaced, once."""
+    def fork(self, fds: tuple[int, int, int], program=None):
+        """A new child that reads requests on fds[0], replies on fds[1], prints to fds[2]; it
+        holds `program` (a session.Program), made ready in the server first unless it is already.
+        Returns the program the child holds. A server that died since (a child may kill its
+        parent) or misbehaves is replaced, once."""
         for attempt in range(2):
             if self.proc is None:
                 self._start()
-            entries = self._child_group()
+            if program is not None and program is not self.prepared:
+                self._prepare(program)
+            entries = self._child_group() if self.proc is not None else []
             try:
-                socket.send_fds(self.sock, [b'{"op": "fork"}'], list(fds) + entries)
-                reply = self._reply(REPLY_SECONDS)
-                if reply is not None and isinstance(reply.get("pid"), int):
-                    return
+                if self.proc is not None:
+                    socket.send_fds(self.sock, [b'{"op": "fork"}'], list(fds) + entries)
+                    reply = self._reply(REPLY_SECONDS)
+                    if reply is not None and isinstance(reply.get("pid"), int):
+                        return self.prepared
             except OSError:
                 pass
             finally:
@@ -96,6 +103,21 @@ class ForkServer:
                     os.close(fd)
             self.close()
         raise ChildFailure("the grader's sandboxed worker could not start a child for your code")
+
+    def _prepare(self, program) -> None:
+        """Hand the server a program to make ready (in a file: it may be larger than a message)."""
+        with tempfile.TemporaryFile() as data:
+            data.write(program.text().encode())
+            data.flush()
+            try:
+                socket.send_fds(self.sock, [b'{"op": "prepare"}'], [data.fileno()])
+                reply = self._reply(REPLY_SECONDS)
+            except OSError:
+                reply = None
+        if reply is None or reply.get("prepared") is not True:
+            self.close()
+            return
+        self.prepared = program
 
     def _child_group(self) -> list[int]:
         """A group for the next child, made before it is forked; the child moves itself in

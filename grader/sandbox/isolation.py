@@ -51,24 +51,34 @@ from grader.errors import IsolationUnavailable
 
 MODES = ("bubblewrap", "user", "process")
 NOBODY = 65534
-CONFINE_SOURCE = (Path(__file__).with_name("confine.py")).read_text()
-STANDINS_SOURCE = (Path(__file__).with_name("standins.py")).read_text()
 CHILD_SOURCE = (Path(__file__).with_name("child.py")).read_text()
+# The modules of ours the child imports, sent along as text (no file of ours need be visible
+# inside) and registered under their own names: confine first, to wall the process off (its
+# `begin`) before the others import NumPy.
+SENT_ALONG = ("grader.sandbox.confine", "grader.sandbox.standins", "grader.sandbox.protocol")
+
+
+def _module(name: str) -> str:
+    source = (Path(__file__).with_name(name.rpartition(".")[2] + ".py")).read_text()
+    return (f"_m = sys.modules[{name!r}] = types.ModuleType({name!r})\n"
+            f"exec(compile({source!r}, {name.replace('.', '/') + '.py'!r}, 'exec'), _m.__dict__)\n")
+
+
 # What `python -c` runs: the child's source with, first thing after its __future__ import, a
 # prologue: not dumpable before anything else, so no process of the same user can open our memory
-# while we start; then grader.sandbox.confine and grader_standins registered as modules (sent as text, so
-# no file of ours need be visible inside).
-_PROLOGUE = ("import ctypes\nctypes.CDLL(None).prctl(4, 0, 0, 0, 0)\n"
-             "import sys, types\n_confine = types.ModuleType('grader.sandbox.confine')\n"
-             f"exec(compile({CONFINE_SOURCE!r}, 'grader/confine.py', 'exec'), _confine.__dict__)\n"
-             "sys.modules['grader.sandbox.confine'] = _confine\ndel _confine\n"
-             "_standins = types.ModuleType('grader_standins')\n"
-             "sys.modules['grader_standins'] = _standins\n"
-             f"exec(compile({STANDINS_SOURCE!r}, 'grader/standins.py', 'exec'), _standins.__dict__)\n"
-             "del _standins\n")
+# while we start; then grader.sandbox.confine, the walls (grader.sandbox.confine.begin: a child, a
+# fork server, or a probe of whether a child can be walled off here), and the other modules sent
+# along.
+_PROLOGUE = ("import ctypes\nctypes.CDLL(None).prctl(4, 0, 0, 0, 0)\nimport sys, types\n"
+             + _module(SENT_ALONG[0])
+             + "if __name__ == '__main__' and len(sys.argv) > 4:\n    _m.begin(sys.argv[1:])\n"
+             + "".join(_module(name) for name in SENT_ALONG[1:]) + "del _m\n")
 _FUTURE = "from __future__ import annotations\n"
 assert CHILD_SOURCE.count(_FUTURE) == 1
 PROGRAM = CHILD_SOURCE.replace(_FUTURE, _FUTURE + _PROLOGUE)
+# A probe (can a child be walled off here?) ends in confine.begin: the prologue's first part is
+# all it runs, so that is all it is sent (less to compile on the way to every `grader check`).
+PROBE = _FUTURE + _PROLOGUE[:_PROLOGUE.index(_module(SENT_ALONG[1]))]
 SITE = "/sandbox/site"            # where NumPy appears inside bubblewrap
 PR_SET_CHILD_SUBREAPER = 36
 SCRATCH_BYTES = 64 << 20          # each private /tmp, /var/tmp, /dev/shm
@@ -173,7 +183,7 @@ def _bwrap_probe() -> str | None:
     start, whether a child inside may make its own nested namespaces. Tried once."""
     if not _bwrap_result:
         plan = _child_plan("bubblewrap", True)
-        argv = bwrap_argv([interpreter(), "-I", "-S", "-c", PROGRAM, "probe", "-", SITE, json.dumps({"child": plan})])
+        argv = bwrap_argv([interpreter(), "-I", "-S", "-c", PROBE, "probe", "-", SITE, json.dumps({"child": plan})])
         try:
             done = subprocess.run(argv, capture_output=True, timeout=20, stdin=subprocess.DEVNULL)
             why = done.stderr.decode(errors="replace").strip()[:200]
@@ -222,7 +232,7 @@ JUDGE_MEMORY = 1 << 30   # a judge's own address space, on top of what it has at
 
 def cap_own_memory(extra: int = JUDGE_MEMORY) -> None:
     """A runaway computation in this judge fails as MemoryError, which the engine catches and
-    documents (engine.drive), rather than waking the OOM killer. Soft limit only: the sandboxed
+    documents (engine.drive_part), rather than waking the OOM killer. Soft limit only: the sandboxed
     processes it starts inherit it, and each sets its own (child.limit_resources)."""
     try:
         with open("/proc/self/statm") as statm:
@@ -315,7 +325,7 @@ def namespaces_refused(mode: str) -> str | None:
         else:
             python = _public_interpreter() if mode == "user" else interpreter()
             plan = _child_plan(mode, True)
-            argv = [python, "-I", "-S", "-c", PROGRAM, "probe", "-", str(numpy_paths()[0].parent),
+            argv = [python, "-I", "-S", "-c", PROBE, "probe", "-", str(numpy_paths()[0].parent),
                     json.dumps({"child": plan})]
             try:
                 done = subprocess.run(argv, capture_output=True, timeout=20, stdin=subprocess.DEVNULL,

@@ -1,32 +1,33 @@
 """The boundary between judge and student code: one child process at a time per submission.
 
-Everything that touches student code at run time is here. The child (grader/child.py) gets the
-submission as source text, so it needs no file of it; it answers call requests with plain JSON.
-A child that exits, hangs, crashes or overruns is killed with its whole process group and costs
-only the request it was serving; the next request starts a fresh child.
+Everything that touches student code at run time is here. The child (grader/sandbox/child.py)
+gets the submission as source text, so it needs no file of it; it answers requests for groups of
+calls with plain data (grader.sandbox.protocol), one reply per group, as each is done: so a
+request may hold many groups (a part's checks) and still a child that exits, hangs, crashes or
+overruns costs only the group it was serving. It is killed with its whole process group; the
+next request starts a fresh child.
 """
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import select
 import signal
-import struct
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 
 from grader.sandbox import isolation as sandbox
+from grader.sandbox import protocol
 from grader.sandbox.cgroup import Cgroup
 from grader.sandbox.confine import REFUSED_STATUS
-from grader.sandbox.protocol import MAX_FRAME_BYTES, Malformed, load_report, parse_frame, results_of
+from grader.sandbox.protocol import Malformed, TooBig, load_report, parse_json, parse_reply
 
-MAX_REPLY_BYTES = MAX_FRAME_BYTES  # a reply larger than this is refused unread
 OUTPUT_HEAD = OUTPUT_TAIL = 4096  # bytes of the student's own output kept from each end
 GROUP_TASKS = 64                  # processes and threads one submission may have at once
 GROUP_BASELINE = 256 << 20        # memory for the interpreter and NumPy, on top of the budget
+SKIP_WAIT = 0.01                  # how long a reply that will not be judged is waited for
 
 
 @dataclass
@@ -42,19 +43,37 @@ class Limits:
         return " or ".join(["NumPy", *self.modules])
 
 
-def wire(items: list[dict]) -> str:
-    """A request's body, '"exprs": [...], "items": [{"e", "c", "w"?, "l"?}]': each distinct
-    expression once, each item naming it by index (see child.run_item)."""
-    index: dict[str, int] = {}
-    compact = []
-    for item in items:
-        entry = {"e": index.setdefault(json.dumps(item["expr"]), len(index)), "c": item["case"]}
-        if "with" in item:
-            entry["w"] = item["with"]
-        if item.get("mode") == "leaves":
-            entry["l"] = 1
-        compact.append(entry)
-    return f'"exprs": [{", ".join(index)}], "items": {json.dumps(compact)}'
+def wire(items: list) -> str:
+    """A group's JSON (protocol.group), kept on a checks' Calls: the same for every submission."""
+    body = getattr(items, "wire", None)
+    if body is None:
+        body = protocol.group(items)
+        if type(items) is not list:
+            items.wire = body
+    return body
+
+
+class Program:
+    """What every child of a plan is sent before any request: the case table (JSON) and the
+    groups of calls it will be asked for (checks' Calls, sent again by their index in `groups`).
+    A fork server makes it ready once for all its children."""
+
+    def __init__(self, case_table: str = "{}", groups: list = ()):
+        self.case_table = case_table
+        self.groups = list(groups)
+        self._text: str | None = None
+
+    def text(self) -> str:
+        if self._text is None:
+            self._text = protocol.program(self.case_table, [wire(g) for g in self.groups])
+        return self._text
+
+
+@dataclass
+class Sent:
+    """A request on its way: its nonce, and how many results each of its groups must have."""
+    nonce: str
+    counts: list[int]
 
 
 class ChildFailure(Exception):
@@ -156,7 +175,7 @@ class ChildSession:
                  case_table: str = "{}", server=None):
         self.units = units
         self.server = server              # a grader.sandbox.forkserver.ForkServer, or None for a new process
-        self.case_table = case_table      # JSON of every case's inputs, sent once per child
+        self.program = Program(case_table)  # every case's inputs and the groups asked for, sent once per child
         self.limits = limits
         self.isolation = isolation
         self.deadline = deadline          # time.monotonic() past which nothing more runs
@@ -167,7 +186,28 @@ class ChildSession:
         self.proc: subprocess.Popen | None = None
         self.running = False
         self.cgroup: Cgroup | None = None
-        self.child_cases: str | None = None
+        self.child_program: Program | None = None   # what the running child holds
+        self._inbox = bytearray()                   # read from the child, not yet parsed
+        self._outbox = b""                          # for the child, not yet written
+
+    @property
+    def case_table(self) -> str:
+        return self.program.case_table
+
+    @case_table.setter
+    def case_table(self, table: str) -> None:
+        if table is not self.program.case_table:
+            self.program = Program(table)
+
+    def use(self, program: Program) -> None:
+        """The program children are sent from now on. Before start, a fork server makes it ready
+        for the child it forks; a running child that lacks it is sent it now, without waiting (it
+        makes it ready once loaded, while the judge waits for its load report)."""
+        self.program = program
+        if self.running and self.child_program is not program and not self.load_failure:
+            self._send(protocol.frame(f'{{"nonce": "", "run": [], "program": {program.text()}}}'),
+                       time.monotonic())
+            self.child_program = program
 
     # -- process management --
     def start(self) -> None:
@@ -179,7 +219,7 @@ class ChildSession:
         theirs = (to_child_r, from_child_w, out_w)
         try:
             if self.server is not None:
-                self.server.fork(theirs)
+                self.child_program = self.server.fork(theirs, self.program)
                 self.proc = None
             else:
                 env = child_env()
@@ -192,6 +232,7 @@ class ChildSession:
                     stdout=out_w, stderr=out_w, env=env, cwd=launch.cwd, start_new_session=True,
                     preexec_fn=before_exec(self.cgroup, launch.preexec))
                 sandbox.started(self.proc.pid)
+                self.child_program = None
         except (ChildFailure, sandbox.IsolationUnavailable) as failure:
             for fd in (*theirs, to_child_w, from_child_r, out_r):
                 os.close(fd)
@@ -211,10 +252,11 @@ class ChildSession:
                   "open_files": self.limits.open_files,
                   "cpu_seconds": max(1, int(self.deadline - time.monotonic()) + 1),
                   "processes": sandbox.process_cap(self.isolation)}
-        hello = json.dumps({"units": self.units, "limits": limits, "offer": self.limits.offer()})[:-1] \
-            + f', "cases": {self.case_table}}}'
-        self._send(hello, time.monotonic() + self.limits.load_seconds)
-        self.child_cases = self.case_table
+        self._inbox, self._outbox = bytearray(), b""
+        # written as far as the pipe takes it now; the rest before the load report is read, so
+        # the judge goes on (making its plan) while the child starts
+        self._send(protocol.frame({"units": self.units, "limits": limits, "offer": self.limits.offer()}),
+                   time.monotonic())
         self.loaded = False
 
     def _drain(self, stream) -> None:
@@ -262,45 +304,55 @@ class ChildSession:
     close = kill
 
     # -- framing --
-    def _send(self, message: dict | str, deadline: float) -> None:
-        """Write a frame, never blocking past the deadline (a child that stops reading)."""
-        body = (message if isinstance(message, str) else json.dumps(message)).encode()
-        data = memoryview(struct.pack(">I", len(body)) + body)
+    def _send(self, data: bytes, deadline: float) -> None:
+        """Write what is waiting and then data, never blocking past the deadline (a child that
+        stops reading); what is left waits for the next _send."""
+        data = memoryview(self._outbox + data) if self._outbox else memoryview(data)
         try:
             while data:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([], [self.wfd], [], left)[1]:
-                    return   # the read that follows times out and says so
                 try:
                     data = data[os.write(self.wfd, data):]
-                except BlockingIOError:
                     continue
+                except BlockingIOError:
+                    pass
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([], [self.wfd], [], left)[1]:
+                    break   # the read that follows times out and says so
         except BrokenPipeError:
-            pass  # the child is gone; the read that follows reports how
+            data = memoryview(b"")  # the child is gone; the read that follows reports how
+        self._outbox = bytes(data)
 
-    def _read(self, deadline: float, what: str) -> dict:
-        head = self._read_exact(4, deadline, what)
-        size = struct.unpack(">I", head)[0]
-        if size > MAX_REPLY_BYTES:
-            raise ChildFailure(f"{what} returned more than {MAX_REPLY_BYTES >> 20} MiB of data", kind="too_big")
+    def _frame(self, deadline: float, what: str) -> tuple[object, bytes]:
+        """The next frame: its JSON part parsed with bounded work (Malformed if it is not), and its
+        binary part. Sizes are read first: a frame over the bounds is refused unread."""
+        head = protocol.HEAD.size
+        self._fill(head, deadline, what)
         try:
-            return parse_frame(self._read_exact(size, deadline, what))
-        except Malformed as err:
-            raise ChildFailure(_malformed(what, err), kind="malformed") from None
+            text, blob = protocol.sizes(bytes(self._inbox[:head]))
+        except TooBig as err:
+            raise ChildFailure(f"{what} returned {err}", kind="too_big") from None
+        end = head + text + blob
+        self._fill(end, deadline, what)
+        if len(self._inbox) == end:   # the usual case: the frame and nothing after it, not copied
+            data, self._inbox = self._inbox, bytearray()
+        else:
+            data = self._inbox[:end]
+            del self._inbox[:end]
+        view = memoryview(data)
+        return parse_json(bytes(view[head:head + text])), view[head + text:]
 
-    def _read_exact(self, n: int, deadline: float, what: str) -> bytes:
-        buf = bytearray()
-        while len(buf) < n:
+    def _fill(self, n: int, deadline: float, what: str) -> None:
+        """At least n bytes from the child in the inbox (reading what more is there, in one go)."""
+        while len(self._inbox) < n:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.rfd], [], [], left)[0]:
                 raise ChildFailure(f"{what} did not finish within the time budget", kind="timeout")
-            chunk = os.read(self.rfd, min(n - len(buf), 1 << 20))
+            chunk = os.read(self.rfd, max(n - len(self._inbox), 1 << 16))
             if not chunk:
                 self.exit_status = self._end(dying=True)
                 wrapped = self.isolation == "bubblewrap" and self.server is None
                 raise ChildFailure(f"{_describe_death(self.exit_status, wrapped)} during {what}", kind="crashed")
-            buf += chunk
-        return bytes(buf)
+            self._inbox += chunk
 
     # -- the two things a judge asks --
     def ensure_loaded(self) -> None:
@@ -315,7 +367,8 @@ class ChildSession:
         what = f"loading your submission ({self.limits.load_seconds:g} s budget)"
         try:
             try:
-                report = load_report(self._read(deadline, what))
+                self._send(b"", deadline)
+                report = load_report(self._frame(deadline, what)[0])
             except Malformed as err:
                 raise ChildFailure(_malformed(what, err), kind="malformed") from None
         except ChildFailure as failure:
@@ -326,28 +379,58 @@ class ChildSession:
         if self.load_report is None:
             self.load_report = report
 
-    def call(self, items: list[dict], seconds: float, what: str) -> list[dict]:
-        """Run items in the child; one raw result per item. ChildFailure costs only this request."""
+    def send(self, groups: list, seconds: float) -> Sent:
+        """Ask the child for groups of calls, in order: each an index into the program's groups,
+        or a list of calls (grader.judge.verdict.call). Their replies come one by one (receive).
+        ChildFailure if nothing can be run (no time left, or the submission does not load)."""
         if time.monotonic() >= self.deadline:
             raise ChildFailure("the submission's total time budget was used up before this check", kind="not_run")
         self.ensure_loaded()
         deadline = min(self.deadline, time.monotonic() + seconds)
         nonce = secrets.token_hex(8)
-        body = getattr(items, "wire", None) or wire(items)
-        if isinstance(items, list) and type(items) is not list:
-            items.wire = body     # a checks.Calls, asked for again by the next submission
-        request = f'{{"nonce": "{nonce}", {body}}}'
-        if self.child_cases is not self.case_table:     # the judge moved on to another seed
-            request = request[:-1] + f', "cases": {self.case_table}}}'
-            self.child_cases = self.case_table
-        self._send(request, deadline)
+        wanted = [str(g) if type(g) is int else wire(g) for g in groups]
+        request = f'{{"nonce": "{nonce}", "run": [{", ".join(wanted)}]'
+        if self.child_program is not self.program:     # a new child, or the judge moved on to another seed
+            request += f', "program": {self.program.text()}'
+            self.child_program = self.program
+        self._send(protocol.frame(request + "}"), deadline)
+        return Sent(nonce, [len(self.program.groups[g]) if type(g) is int else len(g) for g in groups])
+
+    def receive(self, sent: Sent, position: int, seconds: float, what: str) -> list[dict]:
+        """The raw results of group `position` of a request (those before it already received or
+        skipped). ChildFailure costs only this group: the child is killed, so later groups of the
+        request must be asked of a new one."""
+        deadline = min(self.deadline, time.monotonic() + seconds)
         try:
-            reply = self._read(deadline, what)
-            while isinstance(reply, dict) and reply.get("nonce") != nonce:
-                reply = self._read(deadline, what)   # stale or forged (a forked copy's): skip
-            return results_of(reply, len(items))
+            return self._reply(sent, position, deadline, what)
         except (ChildFailure, Malformed) as failure:
             self.kill()
             if isinstance(failure, ChildFailure):
                 raise
             raise ChildFailure(_malformed(what, failure), kind="malformed") from None
+
+    def _reply(self, sent: Sent, position: int, deadline: float, what: str) -> list[dict]:
+        while True:
+            message, blob = self._frame(deadline, what)
+            if type(message) is not dict:
+                raise Malformed("a reply that is not an object")
+            nonce, at = protocol.reply_head(message)
+            if nonce == sent.nonce and not (type(at) is int and at < position):
+                break   # else stale or forged (a forked copy's, a call's already judged): skip
+        if at != position:
+            raise Malformed(f"a reply to call {at} where call {position} was due")
+        return parse_reply(message, blob, sent.counts[position])
+
+    def skip(self, sent: Sent, position: int) -> None:
+        """Group `position` will not be judged (its part's time is up): drop its reply if it is
+        here already; else the child is still at it, and is stopped."""
+        if self.running:
+            try:
+                self._reply(sent, position, time.monotonic() + SKIP_WAIT, "skipping")
+            except (ChildFailure, Malformed):
+                self.kill()
+
+    def call(self, items: list[dict], seconds: float, what: str) -> list[dict]:
+        """Run items in the child; one raw result per item. ChildFailure costs only this request."""
+        sent = self.send([items], seconds)
+        return self.receive(sent, 0, seconds, what)
