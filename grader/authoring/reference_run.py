@@ -16,23 +16,33 @@ from grader.sandbox import child, protocol
 
 def case_inputs(case_table: str) -> dict[str, dict]:
     """case key -> inputs as the child decodes them (ints as ints, fresh arrays)."""
-    return {key: child.decode_case(encoded) for key, encoded in json.loads(case_table).items()}
+    return {key: protocol.decode_inputs(encoded) for key, encoded in json.loads(case_table).items()}
 
 
 def answer(item: dict, namespace: dict, cases: dict[str, dict], folder: Path) -> dict:
-    """One call of a check's request, answered by the namespace, as a result the judge reads."""
+    """One call of a check's request, answered by the namespace, as a result the judge reads:
+    written into a reply frame as the child writes it, and read back as the judge reads it."""
     inputs = cases[item["case"]]
     if "with" in item:
-        inputs = {**inputs, **child.decode_case(item["with"])}
+        inputs = {**inputs, **protocol.decode_inputs(item["with"])}
+    reply = protocol.Reply("reference", 0)
     try:
         value = child.evaluate(item["expr"], namespace, inputs)
-        raw = child.leaves(value) if item.get("mode") == "leaves" else child.encode(value)
+        if item.get("mode") == "leaves":
+            reply.leaves(protocol.leaves(value))
+        else:
+            protocol.encode(value, reply)
     except child.Missing as err:
-        raw = {"t": "missing", "msg": str(err)}
+        reply.other({"t": "missing", "msg": str(err)})
+    except protocol.TooBig as err:
+        reply.other({"t": "toobig", "msg": f"returned {err}"})
     except Exception as err:   # the author's code: its line, as a student's would be shown
-        raw = {"t": "raised", "type": type(err).__name__, "msg": str(err)[:500],
-               "where": author_line(err, folder)}
-    return protocol.clean_result(raw)
+        reply.other({"t": "raised", "type": type(err).__name__, "msg": str(err)[:500],
+                     "where": author_line(err, folder)})
+    data = reply.frame()
+    text, _ = protocol.sizes(data[:protocol.HEAD.size])
+    body = data[protocol.HEAD.size:]
+    return protocol.parse_reply(protocol.parse_json(body[:text]), body[text:], 1)[0]
 
 
 def run(check: Check, namespace: dict, cases: dict[str, dict], folder: Path) -> Verdict:
