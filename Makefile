@@ -30,7 +30,8 @@ demo: setup
 	done
 
 test: setup
-	$(PY) -m pytest -q
+	@# two processes, a test file to each at a time: its expensive fixtures (a zip, a kit, a venv) built once
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 docs: setup       # docs/authoring.md from docs/authoring.in.md and the spec models
 	$(PY) docs/make_authoring.py

@@ -271,3 +271,15 @@ def test_process_isolation_as_root_is_said_loudly(tmp_path):
     path.write_text(BASE)
     result = run_cli("check", path, "--isolation", "process")
     assert result.returncode == 0 and "runs student code AS ROOT" in result.stderr
+
+
+def test_a_python_living_in_tmp_is_not_hidden_from_its_own_child(monkeypatch):
+    """A venv made in /tmp (a clean clone there): a fresh tmpfs over /tmp would hide NumPy and the
+    stdlib from the child, and every submission would die loading. That folder stays, read-only."""
+    from grader.sandbox import isolation
+    monkeypatch.setattr(sys, "prefix", "/tmp/clone/.venv")
+    plan = isolation._child_plan("process", True)
+    assert "/tmp" not in plan["scratch"] and "/dev/shm" in plan["scratch"] and plan["readonly"]
+    monkeypatch.setattr(sys, "prefix", "/opt/venv")
+    monkeypatch.setattr(sys, "path", ["/opt/venv/lib/python3/site-packages"])
+    assert "/tmp" in isolation._child_plan("process", True)["scratch"]

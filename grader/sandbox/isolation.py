@@ -280,6 +280,13 @@ def _kernel_at_least(major: int, minor: int) -> bool:
     return found >= (major, minor)
 
 
+def _imports_from(folder: str) -> bool:
+    """Whether the child's Python or its packages live in folder (a venv made in /tmp): a fresh
+    tmpfs there would hide them from it. Such a folder stays, read-only like the rest."""
+    inside = folder.rstrip("/") + "/"
+    return any(path.startswith(inside) for path in (sys.prefix, sys.base_prefix, *filter(None, sys.path)))
+
+
 def _child_plan(mode: str, namespaces: bool) -> dict:
     """The child's steps (see grader.sandbox.confine), with or without namespaces of its own."""
     if mode == "bubblewrap":
@@ -295,7 +302,7 @@ def _child_plan(mode: str, namespaces: bool) -> dict:
         if os.geteuid() != 0:
             spaces, plan["map_ids"] = ["user"] + spaces, True
         plan.update(unshare=spaces, readonly=True, scratch_bytes=SCRATCH_BYTES,
-                    scratch=[f for f in ("/tmp", "/var/tmp", "/dev/shm") if os.path.isdir(f)])
+                    scratch=[f for f in ("/tmp", "/var/tmp", "/dev/shm") if os.path.isdir(f) and not _imports_from(f)])
         # a fresh proc instance per mount: before 5.8 a proc mount shared one, so hidepid would
         # hide processes from the whole machine
         if mode == "user" and _kernel_at_least(5, 8):
