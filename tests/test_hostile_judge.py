@@ -367,7 +367,7 @@ def test_leaves_makes_arrays_of_the_sizes_looked_for_only():
     written.leaves(protocol.leaves({"z1": np.array([[1.0], [2.0], [3.0]]), "junk": np.zeros(1000)}))
     [raw] = protocol.parse_reply(*_written(written), 1)
     found = leaves(raw, {3})
-    assert [(path, shape) for path, shape, _ in found] == [("cache['z1']", (3, 1)), ("cache['junk']", (1000,))]
+    assert [(path, shape) for path, shape, _ in found] == [("['z1']", (3, 1)), ("['junk']", (1000,))]
     assert found[0][2].tolist() == [[1.0], [2.0], [3.0]] and found[1][2] is None
 
 
@@ -379,6 +379,8 @@ def test_a_stuffed_cache_is_searched_for_the_right_sizes_only(tmp_path, dis02):
     _check_bounded(doc, {"2d"}, time.monotonic() - started)
     message = doc.part("2d").checks[0].message
     assert "the numbers found there:" in message and "(1000,)" in message   # read, not timed out
+    # paths from the student's value, the case named by its family: no worksheet words in the engine
+    assert "['junk'][0] (1000,)" in message and message.startswith("random case #")
 
 
 MEASURED = {

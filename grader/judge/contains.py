@@ -45,7 +45,7 @@ def _held32(needles, haystack, label: str) -> str | None:
             continue
         if any(value.size == n.size and precision.close32(n.ravel(), value.ravel()) for n in needles) \
                 and precision.float32_exact([value]):
-            return precision.held(path, label, CONTAINS_RTOL)
+            return precision.held(path or "the value itself", label, CONTAINS_RTOL)
     return None
 
 
@@ -66,10 +66,11 @@ def holds(*, tree: list, text: str, label: str, chosen: list[tuple[Case, list[np
                 return Miss(kind=err.kind, brief=missed, message=f"{text}: {err}")
             if any(found(n, haystack) for n in needles):
                 return None
-            seen = ", ".join(f"{p} {shape}" for p, shape, _ in haystack[:12]) or "no numbers at all"
+            seen = ", ".join(f"{p or 'the value itself'} {shape}" for p, shape, _ in haystack[:12]) \
+                or "no numbers at all"
             hint = _held32(needles, haystack, label)
             return Miss(kind="wrong_value", brief=missed, hint=hint, message=with_hint(hint, (
-                f"{case_header(case, 'cache')}\nnothing in {text} equals {label} "
+                f"{case_header(case, case.family)}\nnothing in {text} equals {label} "
                 f"(the numbers found there: {seen})")))
 
         tally = yield from each_case([case_name(case) for case, _ in chosen], judge, detail)

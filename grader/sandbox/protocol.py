@@ -324,7 +324,7 @@ def describe(value, depth: int = 0) -> dict:
 
 def leaves(value) -> list[tuple[str, np.ndarray]]:
     """Every numeric array or number inside value, found through containers and attributes,
-    as (path, float64 array)."""
+    as (path from the value: "['z1']", ".W", "[0]", "" for the value itself, float64 array)."""
     found, seen = [], set()
 
     def visit(node, path, depth):
@@ -353,7 +353,7 @@ def leaves(value) -> list[tuple[str, np.ndarray]]:
                 if hasattr(node, k):
                     visit(getattr(node, k), f"{path}.{k}", depth + 1)
 
-    visit(value, "cache", 0)
+    visit(value, "", 0)
     return found
 
 
