@@ -74,10 +74,10 @@ def copy_package(dest: Path) -> None:
     shutil.copytree(PACKAGE_ROOT, dest / "grader", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
 
 
-def stage(dest: Path, problems: list, leave_out: tuple[str, ...] = ()) -> Path:
+def stage(dest: Path, problems: list) -> Path:
     """A buildable source tree in dest: grader/, each loaded problem's folder (wherever it is) as
-    problems/<its spec's name>/, a pyproject.toml. `leave_out`: file names never copied."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*", *leave_out)
+    problems/<its spec's name>/, a pyproject.toml."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
     copy_package(dest)
     (dest / "problems").mkdir()
     (dest / "problems" / "__init__.py").write_text("")
@@ -113,9 +113,9 @@ def build_wheel(staged: Path, out_dir: Path) -> Path:
     return made[0]
 
 
-def wheel(out_dir: Path, problems: list, leave_out: tuple[str, ...] = ()) -> Path:
+def wheel(out_dir: Path, problems: list) -> Path:
     """A wheel of grader with the loaded problems (grader.core.spec.Problem), copied into out_dir."""
     with tempfile.TemporaryDirectory(prefix="grader-stage-") as tmp:
-        built = build_wheel(stage(Path(tmp) / "src", problems, leave_out), Path(tmp) / "dist")
+        built = build_wheel(stage(Path(tmp) / "src", problems), Path(tmp) / "dist")
         out_dir.mkdir(parents=True, exist_ok=True)
         return Path(shutil.copy(built, out_dir / built.name))
