@@ -39,10 +39,7 @@ def answer(item: dict, namespace: dict, cases: dict[str, dict], folder: Path) ->
     except Exception as err:   # the author's code: its line, as a student's would be shown
         reply.other({"t": "raised", "type": type(err).__name__, "msg": str(err)[:500],
                      "where": author_line(err, folder)})
-    data = reply.frame()
-    text, _ = protocol.sizes(data[:protocol.HEAD.size])
-    body = data[protocol.HEAD.size:]
-    return protocol.parse_reply(protocol.parse_json(body[:text]), body[text:], 1)[0]
+    return protocol.parse_reply(*protocol.split(reply.frame()), 1)[0]
 
 
 def run(check: Check, namespace: dict, cases: dict[str, dict], folder: Path) -> Verdict:

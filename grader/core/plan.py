@@ -92,7 +92,7 @@ def output_checks(source, problem: Problem, part: Part, output: Output) -> list[
                        hints=hints)))
     if output.gradient:
         found += gradient_checks(source, part, output, tree, text, tol, cases)
-    if output.stationary and output.stationary.points != 0:     # 0: switched off
+    if output.stationary and output.stationary.runs:
         s = output.stationary
         of_tree = expr.parse(s.of)
         points = s.points or (1.0 if source.kit else 0.0)             # a kit scores it
@@ -131,7 +131,7 @@ def gradient_checks(source, part: Part, output: Output, tree: list, text: str, t
             points=g.ref_points, hidden=output.hidden,
             check=checks.gradient_vs_reference(tree=tree, text=text, cases=safe,
                                                differences=differences, hints=hints)))
-    if g.own_points == 0:      # switched off in the spec: not run, not shown, in a kit too
+    if not g.checks_own:      # switched off in the spec: not run, not shown, in a kit too
         return found
     points = g.own_points or (g.ref_points if source.kit else 0.0)   # a kit scores it
     chosen = safe if points or source.kit or g.count else _largest(safe, ADVISORY_CASES)

@@ -63,6 +63,11 @@ class Gradient(FiniteDifferenceCases):
     ref_points: float = Field(1.0, ge=0, description=(
         "weight of the check against finite differences of the reference's `of`; 0: not run"))
 
+    @property
+    def checks_own(self) -> bool:
+        """Whether the check against the student's own `of` runs (own_points = 0 switches it off)."""
+        return self.own_points != 0
+
 
 class Stationary(FiniteDifferenceCases):
     """The output should be a stationary point of the student's own `of` in its input `wrt`
@@ -72,6 +77,11 @@ class Stationary(FiniteDifferenceCases):
     points: float | None = Field(None, ge=0, description=(
         "weight of the check. Unset: advisory (shown, not scored; scored in the student kit). "
         "0: not run, not shown. More: scored with this weight"))
+
+    @property
+    def runs(self) -> bool:
+        """Whether the check runs (points = 0 switches it off)."""
+        return self.points != 0
 
 
 class Output(Strict):

@@ -193,8 +193,8 @@ def summary(problem) -> str:
     cases = _cases(vectors)
     compared = sum(len({cases[e.case].family for e in kept.values})
                    for part in spec.parts for kept in vectors.parts[part.id].outputs)
-    own = sum(1 for part in spec.parts for o in part.outputs if o.gradient and o.gradient.own_points != 0)
-    properties = sum(1 for part in spec.parts for o in part.outputs if o.stationary and o.stationary.points != 0) + \
+    own = sum(1 for part in spec.parts for o in part.outputs if o.gradient and o.gradient.checks_own)
+    properties = sum(1 for part in spec.parts for o in part.outputs if o.stationary and o.stationary.runs) + \
         sum(len(part.contains) for part in spec.parts)
     return textwrap.fill(f"Student kit: public checks only. It ran {_count(compared, 'comparison')} with the "
             f"reference's outputs on fixed test vectors (stored when the kit was built), "

@@ -297,12 +297,19 @@ def _open_folder(name: str, dir_fd: int) -> int:
     return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
 
 
+def _unlinked(name: str, dir_fd: int) -> bool:
+    """Whether name was not a folder (and is now removed, if it could be)."""
+    if _is_folder(name, dir_fd):
+        return False
+    try:
+        os.unlink(name, dir_fd=dir_fd)
+    except OSError:
+        pass
+    return True
+
+
 def _clear_at(parent_fd: int, name: str) -> None:
-    if not _is_folder(name, parent_fd):
-        try:
-            os.unlink(name, dir_fd=parent_fd)
-        except OSError:
-            pass
+    if _unlinked(name, parent_fd):
         return
     # Flatten: each sub-folder's own sub-folders are moved up into the top one as they are met,
     # so neither a path nor the number of open descriptors grows with the depth.
@@ -328,11 +335,7 @@ def _clear_at(parent_fd: int, name: str) -> None:
 
 
 def _flatten_one(top: int, entry: str) -> None:
-    if not _is_folder(entry, top):
-        try:
-            os.unlink(entry, dir_fd=top)
-        except OSError:
-            pass
+    if _unlinked(entry, top):
         return
     try:
         os.rmdir(entry, dir_fd=top)

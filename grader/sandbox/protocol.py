@@ -85,6 +85,14 @@ def sizes(head: bytes) -> tuple[int, int]:
     return text, blob
 
 
+def split(data) -> tuple[object, memoryview]:
+    """A whole frame (bytes or a view of them, its sizes checked): its JSON part parsed with
+    bounded work (parse_json), and a view of its binary part."""
+    text, _ = sizes(bytes(data[:HEAD.size]))
+    view = memoryview(data)
+    return parse_json(bytes(view[HEAD.size:HEAD.size + text])), view[HEAD.size + text:]
+
+
 def read_frame(fd: int, read) -> tuple[dict, bytes] | None:
     """The child's side: the judge's next frame (the judge is trusted), or None at its end."""
     head = _read_exact(fd, HEAD.size, read)

@@ -22,7 +22,7 @@ from grader.sandbox import isolation as sandbox
 from grader.sandbox import protocol
 from grader.sandbox.cgroup import Cgroup
 from grader.sandbox.confine import REFUSED_STATUS
-from grader.sandbox.protocol import Malformed, TooBig, load_report, parse_json, parse_reply
+from grader.sandbox.protocol import Malformed, TooBig, load_report, parse_reply
 
 OUTPUT_HEAD = OUTPUT_TAIL = 4096  # bytes of the student's own output kept from each end
 GROUP_TASKS = 64                  # processes and threads one submission may have at once
@@ -338,8 +338,7 @@ class ChildSession:
         else:
             data = self._inbox[:end]
             del self._inbox[:end]
-        view = memoryview(data)
-        return parse_json(bytes(view[head:head + text])), view[head + text:]
+        return protocol.split(data)
 
     def _fill(self, n: int, deadline: float, what: str) -> None:
         """At least n bytes from the child in the inbox (reading what more is there, in one go)."""
