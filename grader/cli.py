@@ -1,6 +1,8 @@
 """The `grader` command. Each subcommand is a small function over the engine."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import sys
@@ -9,16 +11,26 @@ from pathlib import Path
 # The judge's arrays are tiny: BLAS threads would only spin. Set before NumPy is imported.
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
+# Our pydantic models are internal: no plugin (logfire and the like) has business with them, and
+# looking for plugins reads every installed distribution's entry points on every command.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import click
 
 from grader import DISTRIBUTION, sandbox, text
-from grader.core import spec as specs
-from grader.core.cases import DEFAULT_SEED
-from grader.core.engine import grade
-from grader.errors import GraderError, ReportError, UsageError
-from grader.reports.terminal import report
+from grader.core import defaults
+from grader.core.defaults import DEFAULT_PROBLEM, DEFAULT_SEED
+from grader.errors import GraderError, ReportError, SpecError, UsageError
 from grader.submissions.files import check_path
+
+# NumPy, pydantic and the engine are imported by the commands that use them, not here: `grader
+# check` starts its child first (grader.sandbox.early), and the child's start overlaps them.
+
+
+def load_problem(name: str, **options):
+    """grader.core.spec.load, imported on first use."""
+    from grader.core import spec
+    return spec.load(name, **options)
 
 
 class Command(click.Command):
@@ -43,13 +55,13 @@ class Group(click.Group):
 def default_problem() -> str:
     """dis02 where it is installed (a checkout, the package); else the only problem installed, as
     in a student kit or an autograder's wheel, which hold just their own."""
-    root = specs.PROBLEMS_ROOT
+    root = defaults.PROBLEMS_ROOT
     names = sorted(p.name for p in root.iterdir() if (p / "spec.toml").is_file()) if root.is_dir() else []
-    return names[0] if len(names) == 1 and specs.DEFAULT_PROBLEM not in names else specs.DEFAULT_PROBLEM
+    return names[0] if len(names) == 1 and DEFAULT_PROBLEM not in names else DEFAULT_PROBLEM
 
 
 problem_option = click.option("--problem", default=default_problem,
-                              show_default=f"{specs.DEFAULT_PROBLEM}, or a student kit's own problem",
+                              show_default=f"{DEFAULT_PROBLEM}, or a student kit's own problem",
                               help="A problem set by name (under problems/), or any folder holding spec.toml.")
 
 
@@ -90,6 +102,19 @@ seed_option = click.option("--seed", type=int, default=DEFAULT_SEED, show_defaul
                            help="Seed of the randomized cases; the same seed gives the same result.")
 
 
+@contextlib.contextmanager
+def no_cycle_collector():
+    """One file's grading makes little cyclic garbage, but many objects (NumPy's, pydantic's, the
+    plan's): Python's cycle collector would scan them over and over, a tenth of the time."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def isolation_mode(requested: str) -> str:
     mode, warning = sandbox.choose(requested)
     if warning:
@@ -115,11 +140,19 @@ def cli() -> None:
 def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: str, isolation: str) -> None:
     """Grade one SUBMISSION (.py or .ipynb). Exit status: 0 all passed, 1 not, 2 misuse."""
     check_path(submission)
+    from grader.sandbox import early
+    early.start(isolation)   # first: its start overlaps the imports and the plan below
     if submission.is_symlink():   # named by the user, so followed; a batch never follows one
         click.echo(f"note: {text.line(str(submission))} is a symbolic link; grading the file it "
                    f"points to, {text.line(os.path.realpath(submission))}", err=True)
-    loaded = specs.load(problem)
-    doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose)
+    with no_cycle_collector():
+        from grader.core.engine import grade
+        from grader.reports.terminal import report
+        try:
+            loaded = load_problem(problem)
+            doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose)
+        finally:
+            early.discard()   # not taken (a problem set with its own modules, an unreadable file)
     kit = loaded.kit   # a student kit lists every check it ran, and what it did not
     if as_json:
         click.echo(doc.model_dump_json(indent=2))
@@ -167,9 +200,9 @@ def _write_gradebook(documents: list[dict], path: Path, csv_format: str, roster,
     from grader.batch import gradebook
     from grader.batch.roster import RosterError
     try:
-        loaded = specs.load(problem_name)
+        loaded = load_problem(problem_name)
         titles = (loaded.spec.title, loaded.spec.name)
-    except specs.SpecError:
+    except SpecError:
         titles = (problem_name,)
     try:
         notes = gradebook.write_csv(documents, path, csv_format, roster, column, titles)
@@ -215,7 +248,7 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
         index, count = parse_shard(shard)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--shard") from None
-    loaded = specs.load(problem)
+    loaded = load_problem(problem)
     if not loaded.kit:   # a problem set's mistake stops here, named, not in every worker
         from grader.core.preflight import before_batch
         before_batch(problem, DEFAULT_SEED if seed is None else seed)
@@ -303,7 +336,7 @@ def student_kit(folder: Path, problem: str) -> None:
     checks only (fixed test vectors, finite differences of their own code), and a README.md.
     No reference solution goes in it."""
     from grader.platforms import kit
-    specs.load(problem)
+    load_problem(problem)
     try:
         wheel = kit.build(problem, output_folder(folder))
     except OSError as err:
@@ -354,7 +387,7 @@ def plot(which: str, submission: Path, out: Path, unit: int | None, seed: int, p
     there is one. Exit status: 0 every curve drawn, 1 some could not be, 2 misuse."""
     from grader.plotting import readings as plotting
     check_path(submission)
-    loaded = specs.load(problem, grading=False)   # the reference, where there is one, is drawn too
+    loaded = load_problem(problem, grading=False)   # the reference, where there is one, is drawn too
     result = plotting.make(submission, loaded, which, out, seed, unit, isolation_mode(isolation))
     click.echo(plotting.summary(result))
     sys.exit(0 if all(p.drawn and not p.problems for p in result.panels) else 1)
@@ -442,7 +475,7 @@ def gradescope_build(zip_path: Path, problem: str, hidden_visibility: str, submi
     """Write a Gradescope autograder ZIP (setup.sh, run_autograder, grader as a wheel)."""
     from grader.platforms.gradescope import Config
     from grader.platforms.gradescope_build import build
-    loaded = specs.load(problem)
+    loaded = load_problem(problem)
     output_folder(zip_path.parent)
     config = Config(hidden_visibility=hidden_visibility, submission_name=submission_name)
     try:
@@ -476,7 +509,7 @@ def otter() -> None:
 def otter_build(folder: Path, problem: str) -> None:
     """Write FOLDER: the student notebook, tests/ and autograder.zip, questions q<part>."""
     from grader.platforms.otter.build import build, template_warnings
-    loaded = specs.load(problem)
+    loaded = load_problem(problem)
     try:
         made = build(loaded, output_folder(folder))
     except OSError as err:
@@ -493,3 +526,25 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except SystemExit as done:
+        leave(done.code)
+
+
+def leave(code) -> None:
+    """Exit without tearing the interpreter down: freeing NumPy's and pydantic's objects one by one
+    takes longer than grading a small file. The exit handlers still run and the output is flushed;
+    where a thread of ours is still working, the ordinary exit waits for it."""
+    import threading
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    if not isinstance(code, (int, type(None))):
+        click.echo(code, err=True)
+    if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
+        sys.exit(status)
+    import atexit
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a closed pipe (`grader check f.py | head`)
+            pass
+    os._exit(status)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader import cli
-from grader.core import spec
+from grader.core import defaults, spec
 from grader.platforms import kit
 from grader.platforms.otter import build as otter_build
 from grader.platforms.otter import checks as otter_checks
@@ -84,7 +84,7 @@ def test_the_default_problem_is_dis02_or_the_only_one_installed(tmp_path, monkey
         (tmp_path / name).mkdir()
         (tmp_path / name / "spec.toml").write_text("")
     (tmp_path / "not_a_problem").mkdir()     # no spec.toml: not counted
-    monkeypatch.setattr(spec, "PROBLEMS_ROOT", tmp_path)
+    monkeypatch.setattr(defaults, "PROBLEMS_ROOT", tmp_path)
     assert cli.default_problem() == default
 
 

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 
-from grader.sandbox.child import evaluate
+from grader.sandbox.child import compiled, outermost_call, take
 from grader.core import expr
 from grader.core.cases import Case, generate
 from grader.core.spec import Contains, Output, Part, Problem
@@ -65,14 +65,28 @@ class Cases:
         return self.made[name]
 
 
+_texts: dict[int, tuple[list, str]] = {}
+
+
+def _text(tree: list) -> str:
+    """A tree's JSON, made once per tree (expr.parse keeps each one): a memo's key."""
+    held = _texts.get(id(tree))
+    if held is None or held[0] is not tree:   # the tree kept with its text: its id stays its own
+        held = _texts[id(tree)] = (tree, json.dumps(tree))
+    return held[1]
+
+
+_compiled: dict[str, object] = {}
+
+
 def reference_eval(tree: list, namespace: dict, inputs: dict):
-    """The reference's value, run here (it is ours), on copies of the inputs."""
-    return evaluate(tree, namespace, inputs)
-
-
-def reference_value(references: list[dict], tree: list, inputs: dict) -> list[np.ndarray]:
-    """The value under every equally right reference, duplicates dropped."""
-    return cmp.distinct(reference_eval(tree, namespace, inputs) for namespace in references)
+    """The reference's value, run here (it is ours), on copies of the inputs; each expression
+    compiled once, as in the child."""
+    text = _text(tree)
+    run = _compiled.get(text)
+    if run is None:
+        run = _compiled[text] = compiled(tree)
+    return run(namespace, inputs)
 
 
 def weighted_sum(value, weights, what: str) -> float:
@@ -85,25 +99,40 @@ def weighted_sum(value, weights, what: str) -> float:
     return float(np.sum(weights * array))
 
 
-def numbers(value, what: str) -> np.ndarray:
+def numbers(value, what) -> np.ndarray:
+    """value as a float64 array; what (text, or a function making it: only a mistake needs it)
+    names it in the spec's error."""
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
+        what = what() if callable(what) else what
         raise SpecError(f"{what} gives a {type(value).__name__}, not a number or an array of "
                         f"numbers") from None
 
 
 class Referee:
     """The reference run on a case for one part of the spec, its errors said as the spec's
-    mistakes: naming the part and output (`where`), the expression and the case."""
+    mistakes: naming the part and output (`where`), the expression and the case. With a memo
+    (shared by a plan's referees), an outermost call is run once per case and reference, and
+    each output takes its keys from that one value: `forward(x)['z1']` and `forward(x)['h1']`
+    cost one forward pass, as in the child."""
 
-    def __init__(self, problem: Problem, where: str):
-        self.problem, self.where = problem, where
+    def __init__(self, problem: Problem, where: str, memo: dict | None = None):
+        self.problem, self.where, self.memo = problem, where, memo
 
     def __call__(self, tree: list, case: Case, namespace: dict | None = None):
+        namespace = self.problem.references[0] if namespace is None else namespace
         try:
-            return reference_eval(tree, self.problem.references[0] if namespace is None else namespace,
-                                  case.inputs)
+            if self.memo is None or not case.key:
+                return reference_eval(tree, namespace, case.inputs)
+            call, keys = outermost_call(tree)
+            slot = (_text(call), case.key, id(namespace))
+            if slot not in self.memo:
+                self.memo[slot] = reference_eval(call, namespace, case.inputs)
+            value = self.memo[slot]
+            for key in keys:
+                value = take(value, key)
+            return value
         except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
             raise
         except Exception as err:
@@ -112,12 +141,12 @@ class Referee:
 
     def values(self, tree: list, case: Case) -> list[np.ndarray]:
         """Every equally right answer on a case, duplicates dropped."""
-        what = f"{self.where}: the reference's {expr.show(tree)} on case {case_name(case)}"
+        what = lambda: f"{self.where}: the reference's {expr.show(tree)} on case {case_name(case)}"
         return cmp.distinct(numbers(self(tree, case, namespace), what) for namespace in self.problem.references)
 
     def scalar(self, tree: list, case: Case, inputs: dict, weights: str | None) -> float:
         """The reference's `of` at moved inputs, as the scalar a gradient is taken of."""
-        moved = Case(inputs, family=case.family, index=case.index, label=case.label)
+        moved = Case(inputs, family=case.family, index=case.index, label=case.label)   # no key: not memoised
         value = self(tree, moved)
         what = f"{self.where}: gradient.of = {expr.show(tree)!r} on case {case_name(case)}"
         if weights is not None:
@@ -151,6 +180,10 @@ class ReferenceAnswers:
     def __init__(self, problem: Problem, seed: int):
         self.problem, self.made = problem, Cases(problem, seed)
         self.references = problem.references
+        self.memo: dict = {}   # the referees' outermost calls, per case and reference
+
+    def referee(self, part: Part, output: Output | None = None, where_: str | None = None) -> Referee:
+        return Referee(self.problem, where_ or where(part, output), self.memo)
 
     def about(self, part: Part) -> dict[str, str]:
         return self.problem.spec.case_sets[part.cases].about
@@ -159,7 +192,7 @@ class ReferenceAnswers:
         return self.made(part.cases)
 
     def expected(self, part: Part, output: Output, tree: list, cases: list[Case]) -> list[list[np.ndarray]]:
-        referee = Referee(self.problem, where(part, output))
+        referee = self.referee(part, output)
         return [referee.values(tree, c) for c in cases]
 
     def hints(self, part: Part, output: Output, cases: list[Case], expected: list, tol,
@@ -188,7 +221,7 @@ class ReferenceAnswers:
         """Central differences of the reference's forward (output.gradient.of, or sum(weights * of))
         on each case, with their rounding error."""
         g = output.gradient
-        referee, of_tree = Referee(self.problem, where(part, output)), expr.parse(g.of)
+        referee, of_tree = self.referee(part, output), expr.parse(g.of)
         found = []
         for case in cases:
             forward = lambda inputs: referee.scalar(of_tree, case, inputs, g.weights)
@@ -201,13 +234,13 @@ class ReferenceAnswers:
 
     def shapes(self, part: Part, output: Output, tree: list, cases: list[Case]) -> list[tuple]:
         """The reference's output shape on each case (what a student's value must fit)."""
-        referee = Referee(self.problem, where(part, output))
+        referee = self.referee(part, output)
         return [numbers(referee(tree, c), f"{referee.where}: the reference's {expr.show(tree)}").shape
                 for c in cases]
 
     def needles(self, part: Part, item: Contains, count: int) -> list[tuple[Case, list[np.ndarray]]]:
         return needles_for([expr.parse(t) for t in item.any_of], self.cases(part),
-                           Referee(self.problem, f"part {part.id}, contains {item.label!r}"), count)
+                           self.referee(part, where_=f"part {part.id}, contains {item.label!r}"), count)
 
     def case_table(self) -> str:
         """Every case made so far, as the child receives them: call after building the checks."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,10 +28,12 @@ from grader.core import expr
 from grader.core.answers import ReferenceAnswers, fd_inputs, where
 from grader.core.cases import Case
 from grader.core.spec import Output, Part, Problem
-from grader.core.vectors import StoredVectors
 from grader.judge import checks, contains, gradcheck, own
 from grader.errors import SpecError
 from grader.judge.verdict import Check
+
+if TYPE_CHECKING:
+    from grader.core.vectors import StoredVectors
 
 FD_CASES = 4            # cases per finite-difference check
 ADVISORY_CASES = 2      # cases per check that is shown but not scored
@@ -156,10 +159,13 @@ def part_checks(source, problem: Problem, part: Part) -> list[PlannedCheck]:
     return found
 
 
-def source_for(problem: Problem, seed: int) -> ReferenceAnswers | StoredVectors:
+def source_for(problem: Problem, seed: int) -> "ReferenceAnswers | StoredVectors":
     """Where the cases and expected values come from: the stored vectors of a student kit, else
     the reference on the seed's cases."""
-    return StoredVectors(problem) if problem.kit else ReferenceAnswers(problem, seed)
+    if problem.kit:
+        from grader.core.vectors import StoredVectors   # here: only a kit needs its models
+        return StoredVectors(problem)
+    return ReferenceAnswers(problem, seed)
 
 
 class Plan:

@@ -17,17 +17,18 @@ except ModuleNotFoundError:   # Python 3.10 (Gradescope's Ubuntu 22.04)
     import tomli as tomllib
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from pydantic import Field, ValidationError, model_validator
 
 from grader.core import expr
+from grader.core import defaults
+from grader.core.defaults import DEFAULT_PROBLEM, VECTORS  # noqa: F401  (spec.DEFAULT_PROBLEM, as before)
 from grader.core.strict import Strict
-from grader.core.vectors import VECTORS, Vectors, load_vectors
 from grader.errors import SpecError, author_error
 
-PROBLEMS_ROOT = Path(__file__).resolve().parents[2] / "problems"
-DEFAULT_PROBLEM = "dis02"
+if TYPE_CHECKING:   # types only: a kit's vectors are loaded on first use
+    from grader.core.vectors import Vectors
 
 
 class Tolerance(Strict):
@@ -261,7 +262,7 @@ class Problem:
     student kit's stored test vectors (or, for plots only, neither)."""
 
     def __init__(self, *, folder: Path, spec: ProblemSpec, references: list[dict[str, Callable]] = (),
-                 generators: dict[str, Callable] | None = None, vectors: Vectors | None = None,
+                 generators: dict[str, Callable] | None = None, vectors: "Vectors | None" = None,
                  describers: dict[str, Callable] | None = None,
                  mistakes: list[dict[str, Callable]] | None = None):
         self.folder = folder
@@ -302,9 +303,9 @@ def resolve(name_or_path: str) -> Path:
     path = Path(name_or_path)
     if path.is_dir():
         return path.resolve()
-    if (PROBLEMS_ROOT / name_or_path).is_dir():
-        return PROBLEMS_ROOT / name_or_path
-    raise SpecError(f"no problem set named {name_or_path!r} (looked in {PROBLEMS_ROOT}, and as a folder)")
+    if (defaults.PROBLEMS_ROOT / name_or_path).is_dir():
+        return defaults.PROBLEMS_ROOT / name_or_path
+    raise SpecError(f"no problem set named {name_or_path!r} (looked in {defaults.PROBLEMS_ROOT}, and as a folder)")
 
 
 def load(name_or_path: str = DEFAULT_PROBLEM, *, grading: bool = True) -> Problem:
@@ -320,6 +321,7 @@ def load(name_or_path: str = DEFAULT_PROBLEM, *, grading: bool = True) -> Proble
         raise SpecError(f"{folder / 'spec.toml'} is not a valid spec: {err}") from None
     if not (folder / "reference.py").exists():
         if (folder / VECTORS).exists():   # a student kit: public checks on stored test vectors
+            from grader.core.vectors import load_vectors   # here: only a kit needs its models
             return Problem(folder=folder, spec=spec, vectors=load_vectors(folder, spec))
         if grading:
             raise SpecError(f"{folder} has neither reference.py nor {VECTORS}: nothing to grade against")

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from grader.core.cases import Case
+from grader.core.defaults import VECTORS  # noqa: F401  (vectors.VECTORS, as before)
 from grader.core.strict import Strict
 from grader.errors import SpecError
 from grader.judge.hints import Hints
@@ -27,7 +28,6 @@ from grader.sandbox.protocol import INPUT_DTYPES
 if TYPE_CHECKING:   # types only: spec.py loads the vectors
     from grader.core.spec import Contains, Output, Part, Problem, ProblemSpec
 
-VECTORS = "vectors.json"
 FORMAT = 1
 
 

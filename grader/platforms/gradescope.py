@@ -89,7 +89,7 @@ def protect(root: Path) -> None:
     when bubblewrap cannot run): only root may enter these folders."""
     if os.geteuid() != 0:
         return
-    from grader.core.spec import PROBLEMS_ROOT
+    from grader.core.defaults import PROBLEMS_ROOT
     folders = [root / "source", root / "results"]
     if "site-packages" in PROBLEMS_ROOT.parts:   # installed from the wheel, not a checkout
         folders.append(PROBLEMS_ROOT)

@@ -16,6 +16,8 @@ import uuid
 from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
+GROUP_TASKS = 64                  # processes and threads one submission may have at once
+GROUP_BASELINE = 256 << 20        # memory for the interpreter and NumPy, on top of the budget
 
 
 def _own(controller: str | None) -> Path | None:
@@ -104,6 +106,13 @@ class Cgroup:
                     pass
             return None
         return cls(made, v2) if made else None
+
+    def limit_memory(self, memory_bytes: int) -> None:
+        """A new memory cap for the group (a child started before its problem's budget was read)."""
+        for folder in self.folders:
+            file = folder / ("memory.max" if self.v2 else "memory.limit_in_bytes")
+            if file.exists():
+                file.write_text(str(memory_bytes))
 
     def entries(self) -> list[Path]:
         """The files a process writes "0" to, to move itself in. A v1 `tasks` file moves the one

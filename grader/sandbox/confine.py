@@ -39,6 +39,7 @@ MOUNT_OPTIONS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "n
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_CAPBSET_DROP = 1, 4, 22, 24
 PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 36, 38, 47
 REFUSED_STATUS = 121    # a child's exit status when its walls could not be built
+WALLS_UP = b"\x06"      # an early child's first byte on its reply pipe: walled off, nothing of the student's run yet
 
 # Syscall numbers per machine: (AUDIT_ARCH, {family: numbers}). A machine not listed gets no filter.
 SYSCALLS = {
@@ -96,6 +97,8 @@ def begin(args: list[str]) -> dict:
         confine_or_exit(plan["child"])
         if args[0] == "probe":
             os._exit(0)
+        if plan["child"].get("announce"):   # an early child (grader.sandbox.early): the probe's answer
+            os.write(int(args[1]), WALLS_UP)
     return plan
 
 

@@ -42,11 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy
-
 from grader.sandbox import uids
 from grader.sandbox.confine import REFUSED_STATUS, landlock_abi
-from grader.sandbox.child import kill_children
 from grader.errors import IsolationUnavailable
 
 MODES = ("bubblewrap", "user", "process")
@@ -100,8 +97,8 @@ def _packages(modules: tuple[str, ...] = ()) -> list[Path]:
     """The package (or single-file module) of NumPy and of each of `modules`, in that order."""
     found = []
     for name in ("numpy", *modules):
-        spec = importlib.util.find_spec(name) if name != "numpy" else None
-        origin = Path(numpy.__file__) if name == "numpy" else Path(spec.origin) if spec and spec.origin else None
+        spec = importlib.util.find_spec(name)   # found, not imported: `grader check` starts its child first
+        origin = Path(spec.origin) if spec and spec.origin else None
         if origin is None:
             raise IsolationUnavailable(f"the problem set lets students import {name}, "
                                        f"but it is not installed where grader runs")
@@ -178,9 +175,22 @@ def _public_interpreter() -> str | None:
 _bwrap_result: list[tuple[str | None, str | None]] = []
 
 
+def bwrap_probed() -> bool:
+    return bool(_bwrap_result)
+
+
+def learn_bwrap(unavailable_why: str | None, namespaces_refused_why: str | None) -> None:
+    """The probe's answer, learned otherwise (from an early child: grader.sandbox.early)."""
+    _bwrap_result[:] = [(unavailable_why, namespaces_refused_why)]
+
+
 def _bwrap_probe() -> str | None:
     """Whether bwrap runs here (some containers forbid the namespaces it needs); and, in the same
-    start, whether a child inside may make its own nested namespaces. Tried once."""
+    start, whether a child inside may make its own nested namespaces. Tried once; an early
+    child's start, where there is one, is the try."""
+    if not _bwrap_result:
+        from grader.sandbox import early   # here: early builds on this module
+        early.settle()
     if not _bwrap_result:
         plan = _child_plan("bubblewrap", True)
         argv = bwrap_argv([interpreter(), "-I", "-S", "-c", PROBE, "probe", "-", SITE, json.dumps({"child": plan})])
@@ -344,11 +354,15 @@ def namespaces_refused(mode: str) -> str | None:
     return _namespaces[mode]
 
 
-def plan(mode: str, modules: tuple[str, ...] = ()) -> dict:
+def plan(mode: str, modules: tuple[str, ...] = (), early: bool = False) -> dict:
     """What the child (and a fork server) do to wall a student off, and where it finds the modules
-    it may import (NumPy and `modules`): sent to them as JSON."""
-    namespaces = namespaces_refused(mode) is None
+    it may import (NumPy and `modules`): sent to them as JSON. early: a bubblewrap child started
+    before bubblewrap was probed (grader.sandbox.early), which presumes namespaces of its own and
+    says when its walls are up, in place of the probe."""
+    namespaces = early or namespaces_refused(mode) is None
     child = _child_plan(mode, namespaces)
+    if early:
+        child["announce"] = True
     if mode == "user":
         try:
             student = uids.current()
@@ -376,14 +390,15 @@ def after_child(mode: str) -> None:
         uids.clear(student, processes=False)
 
 
-def launch(mode: str, args: list[str], env: dict[str, str], modules: tuple[str, ...] = ()) -> Launch:
+def launch(mode: str, args: list[str], env: dict[str, str], modules: tuple[str, ...] = (),
+           early: bool = False) -> Launch:
     """The argv that starts grader/child.py under `mode` with args: `RFD WFD` for a child that
     reads requests on RFD and replies on WFD, or `forkserver SOCKET_FD`. The child walls itself
     off (grader.sandbox.confine) before it imports NumPy; a fork server does so in each child it forks.
     modules: what the problem set lets students import besides NumPy and the standard library."""
     python = _public_interpreter() if mode == "user" else interpreter()
     if mode == "bubblewrap":
-        child = [python, "-I", "-S", "-u", "-c", PROGRAM, *args, SITE, json.dumps(plan(mode, modules))]
+        child = [python, "-I", "-S", "-u", "-c", PROGRAM, *args, SITE, json.dumps(plan(mode, modules, early))]
         settings = [arg for name, value in env.items() for arg in ("--setenv", name, value)]
         # a fork server is the sandbox's pid 1: no reaper process of bwrap's beside it whose memory
         # a child could open, and, as init, no signal from a child reaches it
@@ -396,6 +411,29 @@ def launch(mode: str, args: list[str], env: dict[str, str], modules: tuple[str, 
     # answers) is not on the path
     return Launch([python, "-I", "-S", "-u", "-c", PROGRAM, *args, "-", json.dumps(plan(mode, modules))],
                   None, "/tmp")
+
+
+def child_env() -> dict[str, str]:
+    """The environment every child starts with: nothing of ours."""
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "PYTHONHASHSEED": "0",
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine fixes, keep them
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def before_exec(cgroup: Cgroup | None, then):
+    """What the new process does between fork and exec: join its cgroup, then the mode's step."""
+    steps = [step for step in (cgroup and cgroup.enter, then) if step]
+    if not steps:
+        return None
+
+    def run() -> None:
+        for step in steps:
+            step()
+    return run
+
 
 
 def module_folders(modules: tuple[str, ...] = ()) -> dict[str, str]:
@@ -459,4 +497,5 @@ def reap_orphans() -> int:
     """Kill and reap every process that reparented to us, until none is left. Returns how many."""
     if not os.path.isdir("/proc"):
         return 0
+    from grader.sandbox.child import kill_children   # here: the child's module imports NumPy
     return kill_children(keep=_started)

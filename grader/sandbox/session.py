@@ -18,15 +18,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from grader.sandbox import early
 from grader.sandbox import isolation as sandbox
+from grader.sandbox.isolation import before_exec, child_env
 from grader.sandbox import protocol
-from grader.sandbox.cgroup import Cgroup
+from grader.sandbox.cgroup import GROUP_BASELINE, GROUP_TASKS, Cgroup
 from grader.sandbox.confine import REFUSED_STATUS
 from grader.sandbox.protocol import Malformed, TooBig, load_report, parse_reply
 
 OUTPUT_HEAD = OUTPUT_TAIL = 4096  # bytes of the student's own output kept from each end
-GROUP_TASKS = 64                  # processes and threads one submission may have at once
-GROUP_BASELINE = 256 << 20        # memory for the interpreter and NumPy, on top of the budget
 SKIP_WAIT = 0.01                  # how long a reply that will not be judged is waited for
 
 
@@ -113,27 +113,6 @@ class CappedOutput:
                 + bytes(self.tail).decode(errors="replace"))
 
 
-def child_env() -> dict[str, str]:
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "PYTHONHASHSEED": "0",
-           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine fixes, keep them
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
-
-
-def before_exec(cgroup: Cgroup | None, then):
-    """What the new process does between fork and exec: join its cgroup, then the mode's step."""
-    steps = [step for step in (cgroup and cgroup.enter, then) if step]
-    if not steps:
-        return None
-
-    def run() -> None:
-        for step in steps:
-            step()
-    return run
-
-
 _reaping: list[bool] = []
 
 
@@ -212,7 +191,37 @@ class ChildSession:
     # -- process management --
     def start(self) -> None:
         """Start a child and send it the submission; the reply is read by the first request.
-        With a fork server the child is forked from it; else it is a new sandboxed process."""
+        With a fork server the child is forked from it; else it is the early child, where one
+        fits (grader.sandbox.early), or a new sandboxed process."""
+        adopted = early.take(self.isolation, self.limits.modules) if self.server is None else None
+        if adopted is not None:
+            self.proc, self.cgroup, self.child_program = adopted.proc, adopted.cgroup, None
+            if self.cgroup:
+                self.cgroup.limit_memory(self.limits.memory_bytes + GROUP_BASELINE)
+            to_child_w, from_child_r, out_r = adopted.wfd, adopted.rfd, adopted.out_r
+        else:
+            to_child_w, from_child_r, out_r = self._launch()
+        self.running = True
+        self.exit_status: int | None = None
+        self.wfd, self.rfd = to_child_w, from_child_r
+        os.set_blocking(self.wfd, False)   # _send waits with select, up to a deadline
+        self.out = os.fdopen(out_r, "rb", buffering=0)
+        self.drain = threading.Thread(target=self._drain, args=(self.out,), daemon=True)
+        self.drain.start()
+        limits = {"memory_bytes": self.limits.memory_bytes, "file_bytes": self.limits.file_bytes,
+                  "open_files": self.limits.open_files,
+                  "cpu_seconds": max(1, int(self.deadline - time.monotonic()) + 1),
+                  "processes": sandbox.process_cap(self.isolation)}
+        self._inbox, self._outbox = bytearray(), b""
+        # written as far as the pipe takes it now; the rest before the load report is read, so
+        # the judge goes on (making its plan) while the child starts
+        self._send(protocol.frame({"units": self.units, "limits": limits, "offer": self.limits.offer()}),
+                   time.monotonic())
+        self.loaded = False
+
+    def _launch(self) -> tuple[int, int, int]:
+        """A new child, forked from the server or started: the judge's ends of its request, reply
+        and output pipes."""
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -241,23 +250,7 @@ class ChildSession:
             raise ChildFailure(self.load_failure, kind=self.load_failure_kind) from None
         for fd in theirs:
             os.close(fd)
-        self.running = True
-        self.exit_status: int | None = None
-        self.wfd, self.rfd = to_child_w, from_child_r
-        os.set_blocking(self.wfd, False)   # _send waits with select, up to a deadline
-        self.out = os.fdopen(out_r, "rb", buffering=0)
-        self.drain = threading.Thread(target=self._drain, args=(self.out,), daemon=True)
-        self.drain.start()
-        limits = {"memory_bytes": self.limits.memory_bytes, "file_bytes": self.limits.file_bytes,
-                  "open_files": self.limits.open_files,
-                  "cpu_seconds": max(1, int(self.deadline - time.monotonic()) + 1),
-                  "processes": sandbox.process_cap(self.isolation)}
-        self._inbox, self._outbox = bytearray(), b""
-        # written as far as the pipe takes it now; the rest before the load report is read, so
-        # the judge goes on (making its plan) while the child starts
-        self._send(protocol.frame({"units": self.units, "limits": limits, "offer": self.limits.offer()}),
-                   time.monotonic())
-        self.loaded = False
+        return to_child_w, from_child_r, out_r
 
     def _drain(self, stream) -> None:
         try:
