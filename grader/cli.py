@@ -141,7 +141,9 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
     """Grade one SUBMISSION (.py or .ipynb). Exit status: 0 all passed, 1 not, 2 misuse."""
     check_path(submission)
     from grader.sandbox import early
-    early.start(isolation)   # first: its start overlaps the imports and the plan below
+    from grader.submissions.ahead import read_ahead
+    read = read_ahead(submission)   # a notebook: read by a fork meanwhile (before the child's pipes exist)
+    early.start(isolation)   # its start overlaps the imports and the plan below
     if submission.is_symlink():   # named by the user, so followed; a batch never follows one
         click.echo(f"note: {text.line(str(submission))} is a symbolic link; grading the file it "
                    f"points to, {text.line(os.path.realpath(submission))}", err=True)
@@ -150,7 +152,7 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
         from grader.reports.terminal import report
         try:
             loaded = load_problem(problem)
-            doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose)
+            doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose, read=read)
         finally:
             early.discard()   # not taken (a problem set with its own modules, an unreadable file)
     kit = loaded.kit   # a student kit lists every check it ran, and what it did not
