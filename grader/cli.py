@@ -102,16 +102,20 @@ seed_option = click.option("--seed", type=int, default=DEFAULT_SEED, show_defaul
                            help="Seed of the randomized cases; the same seed gives the same result.")
 
 
+_process_ends_after = [False]   # main(): this process runs one command, then exits (leave)
+
+
 @contextlib.contextmanager
 def no_cycle_collector():
     """One file's grading makes little cyclic garbage, but many objects (NumPy's, pydantic's, the
-    plan's): Python's cycle collector would scan them over and over, a tenth of the time."""
+    plan's): Python's cycle collector would scan them over and over, a tenth of the time. In a
+    process that exits next it stays off: turned on, its first pass would scan them all once more."""
     was_on = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if was_on:
+        if was_on and not _process_ends_after[0]:
             gc.enable()
 
 
@@ -141,9 +145,7 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
     """Grade one SUBMISSION (.py or .ipynb). Exit status: 0 all passed, 1 not, 2 misuse."""
     check_path(submission)
     from grader.sandbox import early
-    from grader.submissions.ahead import read_ahead
-    read = read_ahead(submission)   # a notebook: read by a fork meanwhile (before the child's pipes exist)
-    early.start(isolation)   # its start overlaps the imports and the plan below
+    early.start(isolation)   # first: its start overlaps the imports and the plan below
     if submission.is_symlink():   # named by the user, so followed; a batch never follows one
         click.echo(f"note: {text.line(str(submission))} is a symbolic link; grading the file it "
                    f"points to, {text.line(os.path.realpath(submission))}", err=True)
@@ -152,7 +154,7 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
         from grader.reports.terminal import report
         try:
             loaded = load_problem(problem)
-            doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose, read=read)
+            doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose)
         finally:
             early.discard()   # not taken (a problem set with its own modules, an unreadable file)
     kit = loaded.kit   # a student kit lists every check it ran, and what it did not
@@ -523,6 +525,7 @@ def otter_build(folder: Path, problem: str) -> None:
 
 
 def main() -> None:
+    _process_ends_after[0] = True
     try:
         cli(prog_name="grader")
     except KeyboardInterrupt:

@@ -1,10 +1,14 @@
 """Notebook cells to plain Python: IPython syntax removed, never run."""
 import json
+import subprocess
+import sys
 
 import nbformat
 import pytest
 
+from grader.submissions import notebook as notebook_module
 from grader.submissions.notebook import NotebookError, code_units, strip_ipython
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize("line, becomes", [
@@ -85,3 +89,71 @@ def test_ipython_syntax_that_takes_too_long_to_read_is_refused():
     cell = "def f():\n" + "\n".join("    %time x = 1" if i % 40 == 0 else f"    x{i} = {i}" for i in range(4000))
     with pytest.raises(NotebookError, match="takes too long to read"):
         code_units(_notebook(cell))
+
+
+# ---- version 4 notebooks are read as JSON; nbformat reads the rest ------------------------------
+
+NOTEBOOKS = sorted([*ROOT.glob("tests/**/*.ipynb"), *ROOT.glob("submissions_example/*.ipynb")])
+
+
+def _through_nbformat(monkeypatch):
+    monkeypatch.setattr(notebook_module, "_plain_version_4", lambda raw: False)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_version_4_notebook_gives_the_units_nbformat_gives(path, monkeypatch):
+    text = path.read_text()
+    assert notebook_module._plain_version_4(json.loads(text))
+    as_json = code_units(text)
+    _through_nbformat(monkeypatch)
+    assert code_units(text) == as_json and as_json
+
+
+def test_line_lists_tags_and_a_minor_version_read_as_nbformat_reads_them(monkeypatch):
+    """Jupyter saves a source as a list of lines; Colab adds fields of its own; Otter's setup
+    cells are tagged otter_ignore."""
+    text = json.dumps({
+        "nbformat": 4, "nbformat_minor": 2, "metadata": {"colab": {"provenance": []}},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Homework\n", "![](data:image/png;base64,AAAA)"]},
+            {"cell_type": "code", "execution_count": 3, "metadata": {"id": "x1"}, "outputs": [],
+             "source": ["import numpy as np\n", "%matplotlib inline\n", "def relu(x):\n", "    return np.maximum(x, 0)"]},
+            {"cell_type": "code", "execution_count": None, "metadata": {"tags": ["otter_ignore"]}, "outputs": [],
+             "source": "import otter\ngrader = otter.Notebook()"},
+            {"cell_type": "raw", "metadata": {}, "source": "raw text"},
+            {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": []},
+        ]})
+    as_json = code_units(text)
+    assert as_json[0] == {"name": "cell 2", "source": "import numpy as np\npass\ndef relu(x):\n    return np.maximum(x, 0)",
+                          "cell": True}
+    assert [u["name"] for u in as_json] == ["cell 2", "cell 5"]
+    _through_nbformat(monkeypatch)
+    assert code_units(text) == as_json
+
+
+def test_an_old_notebook_is_converted_by_nbformat():
+    old = nbformat.v3.new_notebook(worksheets=[nbformat.v3.new_worksheet(cells=[
+        nbformat.v3.new_code_cell(input="x = 1"), nbformat.v3.new_text_cell("markdown", source="# hi"),
+        nbformat.v3.new_code_cell(input="y = 2")])])
+    text = nbformat.writes(old, version=3)
+    assert not notebook_module._plain_version_4(json.loads(text))
+    assert code_units(text) == [{"name": "cell 1", "source": "x = 1", "cell": True},
+                                {"name": "cell 3", "source": "y = 2", "cell": True}]
+
+
+@pytest.mark.parametrize("cells", [
+    [{"cell_type": "code", "source": 7}],
+    [{"cell_type": "code", "source": ["a", 7]}],
+    [{"cell_type": "code", "source": "x", "metadata": {"tags": "otter_ignore"}}],
+    ["not a cell"],
+])
+def test_a_notebook_of_odd_shapes_goes_to_nbformat(cells):
+    assert not notebook_module._plain_version_4({"nbformat": 4, "cells": cells})
+
+
+def test_a_version_4_notebook_is_read_without_importing_nbformat():
+    """nbformat's import (jsonschema with it) costs about as much as grading a .py file."""
+    code = ("import sys; from pathlib import Path; from grader.submissions.files import units; "
+            "units(Path('submissions_example/bob_correct_notebook.ipynb')); print('nbformat' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr

@@ -251,14 +251,13 @@ def open_session(source_units: list[dict], problem: Problem, deadline: float,
 
 
 def grade(path: Path, problem: Problem, seed: int, submission_id: str | None = None,
-          isolation: str | None = None, server=None, detail: bool = False, read=units) -> ScoreDocument:
+          isolation: str | None = None, server=None, detail: bool = False) -> ScoreDocument:
     """isolation: a mode of grader.sandbox.isolation; None takes the strongest available. server: a
     grader.sandbox.forkserver.ForkServer of that mode to fork the child from (a batch keeps one).
-    detail: every check lists each case's outcome (`grader check --verbose`). read: what gives
-    path's units (grader.submissions.files.units, or a reader already at it: submissions.ahead)."""
+    detail: every check lists each case's outcome (`grader check --verbose`)."""
     submission_id = submission_id or str(path)
     try:
-        source_units = read(path)
+        source_units = units(path)
     except BrokenSubmission as err:
         return unreadable(problem, seed, submission_id, str(err), isolation or sandbox.strongest())
     return grade_units(source_units, problem, seed, submission_id, isolation, server, detail)
