@@ -89,6 +89,26 @@ def reference_eval(tree: list, namespace: dict, inputs: dict):
     return run(namespace, inputs)
 
 
+class Memo:
+    """Outermost calls, each run once per expression, inputs and namespace; each output takes
+    its keys from that one value: `forward(x)['z1']` and `forward(x)['h1']` cost one forward
+    pass, as in the child. Only keys are taken from a kept value, which nothing else touches."""
+
+    def __init__(self):
+        self.held: dict[tuple, tuple[dict, object]] = {}
+
+    def __call__(self, tree: list, namespace: dict, inputs: dict):
+        call, keys = outermost_call(tree)
+        slot = (_text(call), id(inputs), id(namespace))
+        held = self.held.get(slot)
+        if held is None or held[0] is not inputs:   # the inputs kept with the value: their id stays theirs
+            held = self.held[slot] = (inputs, reference_eval(call, namespace, inputs))
+        value = held[1]
+        for key in keys:
+            value = take(value, key)
+        return value
+
+
 def weighted_sum(value, weights, what: str) -> float:
     """sum(weights * value): the scalar whose gradient a `weights` gradient check takes. A value
     that is not an array of the weights' shape is the spec's mistake (SpecError, naming `what`)."""
@@ -113,11 +133,10 @@ def numbers(value, what) -> np.ndarray:
 class Referee:
     """The reference run on a case for one part of the spec, its errors said as the spec's
     mistakes: naming the part and output (`where`), the expression and the case. With a memo
-    (shared by a plan's referees), an outermost call is run once per case and reference, and
-    each output takes its keys from that one value: `forward(x)['z1']` and `forward(x)['h1']`
-    cost one forward pass, as in the child."""
+    (a plan's, grader.core.answers.Memo), the cases of the plan share their calls; a case with
+    moved inputs (finite differences) is run afresh."""
 
-    def __init__(self, problem: Problem, where: str, memo: dict | None = None):
+    def __init__(self, problem: Problem, where: str, memo: Memo | None = None):
         self.problem, self.where, self.memo = problem, where, memo
 
     def __call__(self, tree: list, case: Case, namespace: dict | None = None):
@@ -125,14 +144,7 @@ class Referee:
         try:
             if self.memo is None or not case.key:
                 return reference_eval(tree, namespace, case.inputs)
-            call, keys = outermost_call(tree)
-            slot = (_text(call), case.key, id(namespace))
-            if slot not in self.memo:
-                self.memo[slot] = reference_eval(call, namespace, case.inputs)
-            value = self.memo[slot]
-            for key in keys:
-                value = take(value, key)
-            return value
+            return self.memo(tree, namespace, case.inputs)
         except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
             raise
         except Exception as err:
@@ -180,7 +192,7 @@ class ReferenceAnswers:
     def __init__(self, problem: Problem, seed: int):
         self.problem, self.made = problem, Cases(problem, seed)
         self.references = problem.references
-        self.memo: dict = {}   # the referees' outermost calls, per case and reference
+        self.memo = Memo()     # the referees' and the hints' outermost calls, per case and namespace
 
     def referee(self, part: Part, output: Output | None = None, where_: str | None = None) -> Referee:
         return Referee(self.problem, where_ or where(part, output), self.memo)
@@ -202,18 +214,19 @@ class ReferenceAnswers:
         namespaces = self.problem.hint_namespaces
         if not (namespaces and told):
             return None
-        by_tree = {json.dumps(expr.parse(h.mistake)): h for h in hints}
+        by_tree = {_text(expr.parse(h.mistake)): h for h in hints}
         folder = self.problem.folder
 
         def evaluate_mistake(tree, namespace, inputs):
-            hint = by_tree[json.dumps(tree)]
-            said = f"{where(part, output)}: the hint {hint.message!r}: its mistake {hint.mistake}"
+            def said():
+                hint = by_tree[_text(tree)]
+                return f"{where(part, output)}: the hint {hint.message!r}: its mistake {hint.mistake}"
             try:
-                value = reference_eval(tree, namespace, inputs)
+                value = self.memo(tree, namespace, inputs)
             except MemoryError:   # past the judge's memory cap: not a mistake of the spec's
                 raise
             except Exception as err:   # the author's mistake function: the spec's error, named
-                raise SpecError(f"{said} raised {author_error(err, folder)}") from None
+                raise SpecError(f"{said()} raised {author_error(err, folder)}") from None
             return value if value is None else numbers(value, said)
         return Hints(told, namespaces, cases, expected, tol, up_to_constant, evaluate=evaluate_mistake)
 
