@@ -93,6 +93,7 @@ def _lint(name_or_path: str, seeds: tuple[int, ...], kit: bool) -> tuple[Path, F
             continue     # the plan would only say it again
         try:
             plan = Plan(problem, seed)
+            plan.complete()
         except SpecError as err:
             found.add("plan", str(err), seed)
             continue

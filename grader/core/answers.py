@@ -5,6 +5,8 @@ differences and the values a cache must hold, all computed here, in the judge, f
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Callable
 
 import numpy as np
 
@@ -130,6 +132,34 @@ def numbers(value, what) -> np.ndarray:
                         f"numbers") from None
 
 
+class Answers(Sequence):
+    """A case's equally right answers: the primary reference's made now, the others (which differ
+    only where a convention matters, at a kink say) the first time anything looks past it. A
+    check that passes on the first answers (grader.judge.checks.AllClose) never needs them."""
+
+    def __init__(self, first: np.ndarray, others: Callable[[], list] | None):
+        self._answers, self._others = [first], others
+
+    def complete(self) -> list[np.ndarray]:
+        """Every answer, duplicates dropped (compare.distinct), made now if not yet."""
+        if self._others is not None:
+            answers = cmp.distinct([self._answers[0], *self._others()])   # a SpecError leaves it to do
+            self._answers, self._others = answers, None
+        return self._answers
+
+    def __getitem__(self, index):
+        return self._answers[0] if index == 0 else self.complete()[index]
+
+    def __len__(self) -> int:
+        return len(self.complete())
+
+    def __iter__(self):
+        return iter(self.complete())
+
+    def __repr__(self) -> str:
+        return f"Answers({self._answers!r}{', ...' if self._others else ''})"
+
+
 class Referee:
     """The reference run on a case for one part of the spec, its errors said as the spec's
     mistakes: naming the part and output (`where`), the expression and the case. With a memo
@@ -153,8 +183,15 @@ class Referee:
 
     def values(self, tree: list, case: Case) -> list[np.ndarray]:
         """Every equally right answer on a case, duplicates dropped."""
+        return self.answers(tree, case).complete()
+
+    def answers(self, tree: list, case: Case) -> Answers:
+        """Every equally right answer on a case, the primary's now and the others when needed."""
         what = lambda: f"{self.where}: the reference's {expr.show(tree)} on case {case_name(case)}"
-        return cmp.distinct(numbers(self(tree, case, namespace), what) for namespace in self.problem.references)
+        first, others = self.problem.references[0], self.problem.references[1:]
+        return Answers(numbers(self(tree, case, first), what),
+                       (lambda: [numbers(self(tree, case, namespace), what) for namespace in others])
+                       if others else None)
 
     def scalar(self, tree: list, case: Case, inputs: dict, weights: str | None) -> float:
         """The reference's `of` at moved inputs, as the scalar a gradient is taken of."""
@@ -193,6 +230,7 @@ class ReferenceAnswers:
         self.problem, self.made = problem, Cases(problem, seed)
         self.references = problem.references
         self.memo = Memo()     # the referees' and the hints' outermost calls, per case and namespace
+        self.made_answers: list[Answers] = []   # every case's answers handed out (complete)
 
     def referee(self, part: Part, output: Output | None = None, where_: str | None = None) -> Referee:
         return Referee(self.problem, where_ or where(part, output), self.memo)
@@ -203,9 +241,17 @@ class ReferenceAnswers:
     def cases(self, part: Part, output: Output | None = None) -> list[Case]:
         return self.made(part.cases)
 
-    def expected(self, part: Part, output: Output, tree: list, cases: list[Case]) -> list[list[np.ndarray]]:
+    def expected(self, part: Part, output: Output, tree: list, cases: list[Case]) -> list[Answers]:
         referee = self.referee(part, output)
-        return [referee.values(tree, c) for c in cases]
+        found = [referee.answers(tree, c) for c in cases]
+        self.made_answers += found
+        return found
+
+    def complete(self) -> None:
+        """Every answer the plan holds made now (a problem set's mistake in another reference
+        raised here, not while a student is judged): for `grader lint` and a batch's preflight."""
+        for answers in self.made_answers:
+            answers.complete()
 
     def hints(self, part: Part, output: Output, cases: list[Case], expected: list, tol,
               up_to_constant: bool = False) -> Hints | None:

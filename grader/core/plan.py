@@ -175,6 +175,12 @@ class Plan:
         source = source_for(problem, seed)
         self.parts = {part.id: part_checks(source, problem, part) for part in problem.spec.parts}
         self.case_table = source.case_table()
+        self._complete = getattr(source, "complete", lambda: None)
+
+    def complete(self) -> None:
+        """Every expected value made now, those made only when needed too: a mistake of the
+        problem set's is found before any student is graded (grader lint, a batch's preflight)."""
+        self._complete()
 
 
 @lru_cache(maxsize=4)

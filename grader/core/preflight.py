@@ -17,6 +17,7 @@ def preflight(problem: Problem, seed: int) -> Plan:
     """The plan at this seed, with every hint's values made (they are otherwise made the first
     time a check fails). Raises grader.errors.SpecError."""
     plan = plan_for(problem, seed)
+    plan.complete()
     for planned in (p for checks in plan.parts.values() for p in checks):
         if planned.check.hints:
             planned.check.hints.mistakes()
