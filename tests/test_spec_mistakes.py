@@ -105,6 +105,27 @@ def test_a_reference_that_raises(tmp_path):
     assert "raised NameError" in check_cli(tmp_path, folder, command="batch")
 
 
+SECOND_RAISES = REFERENCE.replace('REFERENCES = [{"layer": layer, "layer_grad": layer_grad}]', """
+def layer_other(x, a):
+    return a * x ** 2 + y
+
+
+REFERENCES = [{"layer": layer, "layer_grad": layer_grad}, {"layer": layer_other, "layer_grad": layer_grad}]""")
+
+
+def test_a_second_reference_that_raises_is_found_before_any_student(tmp_path):
+    """A case's other right answers are made only when a check looks past the first (most
+    students never need them); lint and a batch's preflight make them all, so a mistake there
+    still stops them, named, before anyone is graded."""
+    folder = write_problem(tmp_path / "p", reference=SECOND_RAISES)
+    plan = Plan(spec.load(str(folder)), 182)   # the first answers are fine
+    with pytest.raises(SpecError, match=r"part f, output 'out': the reference's layer\(x, a\) raised NameError"):
+        plan.complete()
+    assert "raised NameError: name 'y' is not defined" in check_cli(tmp_path, folder, command="batch")
+    linted = run_cli("lint", folder, "--no-kit")
+    assert linted.returncode == 1 and "raised NameError: name 'y' is not defined" in linted.stdout, linted.stdout
+
+
 def test_a_reference_that_does_not_load(tmp_path):
     folder = write_problem(tmp_path / "p", reference=REFERENCE.replace("def layer(x, a):", "def layer(x, a)"))
     message = load_error(folder)
