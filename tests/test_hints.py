@@ -197,12 +197,13 @@ def test_hint_values_are_made_once_per_plan_and_only_on_a_failure(dis02, grade_s
     grade_source(BASE, seed=11)
     made = [c for planned in plan_for(dis02, 11).parts.values() for c in planned if c.check.hints]
     assert len(made) >= 30   # outputs with hints, one check per case family
-    assert all(c.check.hints._made is None for c in made), "a correct submission made hint values"
+    assert all(not c.check.hints.made_so_far() for c in made), "a correct submission made hint values"
     grade_source(apply(BASE, EDITS["db1-no-mask"]), seed=11)
-    now = {id(c): c.check.hints._made for c in made if c.check.hints._made is not None}
+    now = {id(c): c.check.hints.made_so_far() for c in made if c.check.hints.made_so_far()}
     assert now and all("dy_db1" in c.name for c in made if id(c) in now)
     grade_source(apply(BASE, EDITS["db1-no-mask"]), seed=11)
-    assert all(c.check.hints._made is now[id(c)] for c in made if id(c) in now)    # reused, not remade
+    assert all(all(a is b for a, b in zip(c.check.hints.made_so_far(), now[id(c)]))
+               for c in made if id(c) in now)    # reused, not remade
 
 
 def test_a_finite_difference_check_carries_the_hint_of_its_output(grade_source, dis02_hints):
@@ -334,3 +335,18 @@ def test_a_mistake_follows_the_students_choice_at_a_kink(grade_source, dis02_hin
     at_kink = next(c for n, c in checks.items() if "exactly at a ReLU kink" in n)
     assert not at_kink.passed and at_kink.hint == next(
         m for m, (_, _, f) in dis02_hints.items() if f == "dy_dW1_without_x")
+
+
+def test_a_failure_makes_the_mistakes_only_up_to_the_one_that_fits(dis02, grade_source):
+    """Hints are tried in the spec's order, each mistake's values made when reached: the one that
+    fits stops the search, the same one that making them all and taking the first would give."""
+    plan_for.cache_clear()
+    doc = grade_source(apply(BASE, EDITS["db1-no-mask"]), seed=12)
+    hinted = [c for c in doc.part("1c").checks if c.hint]
+    assert hinted
+    checks = [c for planned in plan_for(dis02, 12).parts.values() for c in planned
+              if c.check.hints and c.check.hints.made_so_far()]
+    assert checks and any(len(c.check.hints.made_so_far()) < len(c.check.hints.told) for c in checks)
+    for c in checks:
+        lazily = c.check.hints.made_so_far()
+        assert [m.message for m in c.check.hints.every_mistake()][:len(lazily)] == [m.message for m in lazily]

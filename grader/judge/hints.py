@@ -68,6 +68,7 @@ class Hints:
         self.up_to_constant = up_to_constant
         self.units = groups_of(cases) if up_to_constant else [[i] for i in range(len(cases))]
         self._made: list[Mistake] | None = None
+        self._each: dict[int, Mistake] = {}   # told's mistakes made so far, by place (__call__)
 
     @classmethod
     def known(cls, values: list[tuple[str, list]], cases: list[Case], expected: list[list[np.ndarray]],
@@ -92,8 +93,29 @@ class Hints:
     def every_mistake(self) -> list[Mistake]:
         """Every mistake's values on these cases, told apart from the right answers or not (for
         a problem set's author: `grader lint`)."""
-        with np.errstate(all="ignore"):
-            return [self._make(message, tree) for message, tree in self.told]
+        return [self._told(k) for k in range(len(self.told))]
+
+    def _in_order(self):
+        """The mistakes that differ from the right answers somewhere, in the spec's order, each
+        made when first reached: the first that fits a student spares making the rest."""
+        if self._made is not None:
+            yield from self._made
+            return
+        for k in range(len(self.told)):
+            mistake = self._told(k)
+            if any(mistake.distinct):
+                yield mistake
+
+    def made_so_far(self) -> list[Mistake]:
+        """The spec's mistakes run so far, in its order (each once, when a failure first needed it)."""
+        return [self._each[k] for k in sorted(self._each)]
+
+    def _told(self, k: int) -> Mistake:
+        if k not in self._each:
+            message, tree = self.told[k]
+            with np.errstate(all="ignore"):
+                self._each[k] = self._make(message, tree)
+        return self._each[k]
 
     def values(self, tree: list, case: Case) -> list[np.ndarray] | None:
         """A mistake's arrays on a case, one per convention (None: no claim)."""
@@ -146,7 +168,7 @@ class Hints:
         need match a mistake only to float32's precision (grader.judge.precision.close32)."""
         failed = set(failed)
         failed_units = [k for k, unit in enumerate(self.units) if failed.intersection(unit)]
-        for mistake in self.mistakes():
+        for mistake in self._in_order():
             if any(mistake.distinct[k] for k in failed_units) and \
                     all(self._agrees(mistake, unit, observed, float32) for unit in self.units):
                 return mistake.message
