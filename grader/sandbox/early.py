@@ -15,7 +15,6 @@ import atexit
 import os
 import select
 import shutil
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -129,14 +128,7 @@ def discard() -> None:
 
 
 def _end(early: Early) -> None:
-    try:
-        os.killpg(early.proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    if early.cgroup:
-        early.cgroup.remove()
-    early.proc.wait()
-    isolation.stopped(early.proc.pid)
+    isolation.stop(early.proc, early.cgroup)
 
 
 def _words(early: Early) -> str:

@@ -34,17 +34,21 @@ import json
 import os
 import resource
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from grader.sandbox import uids
 from grader.sandbox.confine import REFUSED_STATUS, landlock_abi
 from grader.errors import IsolationUnavailable
+
+if TYPE_CHECKING:
+    from grader.sandbox.cgroup import Cgroup
 
 MODES = ("bubblewrap", "user", "process")
 NOBODY = 65534
@@ -491,6 +495,19 @@ def started(pid: int) -> None:
 
 def stopped(pid: int) -> None:
     _started.discard(pid)
+
+
+def stop(proc: subprocess.Popen, group: Cgroup | None) -> None:
+    """A process we started (a child, a fork server), killed with its process group and its
+    cgroup (every process of it, wherever it went), and reaped."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if group:
+        group.remove()
+    proc.wait()
+    stopped(proc.pid)
 
 
 def reap_orphans() -> int:

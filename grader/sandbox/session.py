@@ -269,14 +269,7 @@ class ChildSession:
             status = self.proc.wait(timeout=1) if dying else self.proc.poll()
         except subprocess.TimeoutExpired:
             status = None
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        if self.cgroup:
-            self.cgroup.remove()        # every process of the submission, wherever it went
-        self.proc.wait()
-        sandbox.stopped(self.proc.pid)
+        sandbox.stop(self.proc, self.cgroup)
         sandbox.reap_orphans()          # without a cgroup: orphans that reparented to us
         sandbox.after_child(self.isolation)
         return status
