@@ -165,7 +165,7 @@ class Cgroup:
                     os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-            time.sleep(0.002)
+            time.sleep(0.0005)
 
     def remove(self) -> None:
         """Kill everything in the group and below, and remove their folders."""
@@ -179,7 +179,7 @@ class Cgroup:
                     except FileNotFoundError:
                         break
                     except OSError:
-                        time.sleep(0.002)
+                        time.sleep(0.0005)
 
 
 def _members(folder: Path) -> list[int]:
