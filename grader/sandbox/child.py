@@ -136,21 +136,32 @@ class Item:
     gradient pass; only keys are taken from a shared value, which nothing else touches."""
     __slots__ = ("run", "case", "changed", "slot", "keys", "leaves")
 
-    def __init__(self, entry: dict, exprs: list, calls: list):
+    def __init__(self, entry: dict, exprs: list, calls: list, runs: dict):
         tree = exprs[entry["e"]]
         self.case, self.leaves = entry["c"], bool(entry.get("l"))
         self.changed = decode_inputs(entry["w"]) if "w" in entry else None
         if self.changed is None:
             call, self.keys = outermost_call(tree)
-            self.slot, self.run = (calls[entry["e"]], self.case), compiled(call)
+            self.slot, self.run = (calls[entry["e"]], self.case), _compiled_once(calls[entry["e"]], call, runs)
         else:
-            self.slot, self.keys, self.run = None, (), compiled(tree)
+            self.slot, self.keys, self.run = None, (), _compiled_once(_dumps(tree), tree, runs)
 
 
-def prepare_group(group: dict) -> list[Item]:
-    exprs = group["exprs"]
+def _compiled_once(key: str, tree, runs: dict):
+    """One function per distinct expression, shared by every item that runs it: a child that
+    calls them writes (reference counts) to few pages of the server's memory, so forking copies
+    few of them."""
+    run = runs.get(key)
+    if run is None:
+        run = runs[key] = compiled(tree)
+    return run
+
+
+def prepare_group(group: dict, runs: dict | None = None) -> list[Item]:
+    """A group's items; runs: the compiled expressions by their JSON, shared across groups."""
+    exprs, runs = group["exprs"], {} if runs is None else runs
     calls = [_dumps(outermost_call(tree)[0]) for tree in exprs]   # the memo's key
-    return [Item(entry, exprs, calls) for entry in group["items"]]
+    return [Item(entry, exprs, calls, runs) for entry in group["items"]]
 
 
 class Program:
@@ -159,7 +170,8 @@ class Program:
 
     def __init__(self, program: dict):
         self.cases = {key: decode_inputs(encoded) for key, encoded in program["cases"].items()}
-        self.groups = [prepare_group(g) for g in program.get("groups", [])]
+        self.runs: dict = {}
+        self.groups = [prepare_group(g, self.runs) for g in program.get("groups", [])]
 
 
 def run_item(item: Item, namespace: dict, cases: dict, memo: dict, reply: Reply) -> None:
@@ -333,7 +345,7 @@ def serve(rfd: int, wfd: int, program: Program | None = None) -> None:
         if "program" in request:
             program, memo = Program(request["program"]), {}
         for position, wanted in enumerate(request["run"]):
-            group = program.groups[wanted] if type(wanted) is int else prepare_group(wanted)
+            group = program.groups[wanted] if type(wanted) is int else prepare_group(wanted, program.runs)
             answer(group, request["nonce"], position, namespace, program.cases, memo, wfd)
 
 
