@@ -67,22 +67,65 @@ def _explain(hints, raws, gots, failed_at, explained, rtol) -> tuple[str | None,
 
 
 class AllClose:
-    """Every case at once: the raw results, if each is a well-formed number or array of exactly
-    the first right answer's shape, against those answers in one comparison. True means every
-    case passed; False only that the case-by-case path must decide (and explain)."""
+    """Every case at once: the raw results, if each is a well-formed number or array of its first
+    right answer's shape (or one differing from it only by size-1 dimensions, which the contract
+    accepts), against the right answers in one comparison, each element within its limit (atol +
+    rtol * |answer|, as compare.matches). A case with several equally right answers (at a kink)
+    passes on any one of them, all of a case's numbers against the same one. Called with the
+    results: the notes of a check that passed on every case (what case by case would note: the
+    first accepted shape), or None: the case-by-case path must decide (and explain)."""
 
-    def __init__(self, expected: list[list[np.ndarray]], tol):
-        firsts = [answers[0] for answers in expected]
-        self.shapes = [list(a.shape) for a in firsts]
-        self.sizes = [a.size for a in firsts]
-        reference = np.concatenate([a.ravel() for a in firsts]) if firsts else np.zeros(0)
-        self.reference, self.limit = reference, tol.atol + tol.rtol * np.abs(reference)
+    def __init__(self, expected: list[list[np.ndarray]], tol=None, *, atols: list[float] | None = None,
+                 rtol: float | None = None):
+        """atols, rtol: per-case absolute tolerances and one relative one, in place of tol's."""
+        rtol = tol.rtol if rtol is None else rtol
+        atols = [tol.atol] * len(expected) if atols is None else atols
+        self.firsts = [answers[0] for answers in expected]
+        self.shapes = [list(a.shape) for a in self.firsts]
+        self.squeezed = [[n for n in a.shape if n != 1] for a in self.firsts]
+        self.sizes = [a.size for a in self.firsts]
+        # all of a case's answers of one shape, and none empty: else case by case decides
+        self.usable = all(a.size and all(b.shape == a.shape for b in answers)
+                          for a, answers in zip(self.firsts, expected))
+        starts = np.cumsum([0] + self.sizes[:-1]).astype(np.intp)
+        self.starts = starts
+        self.reference = np.concatenate([a.ravel() for a in self.firsts]) if self.firsts else np.zeros(0)
+        self.limit = np.repeat(np.asarray(atols, dtype=np.float64), self.sizes) + rtol * np.abs(self.reference) \
+            if self.firsts else np.zeros(0)
+        # the other right answers, rank by rank: which cases have one, where their numbers are
+        # in the flat results, the numbers, their limits, where each case starts among them
+        self.alternates = []
+        for rank in range(1, max((len(answers) for answers in expected), default=1)):
+            cases = [i for i, answers in enumerate(expected) if len(answers) > rank]
+            values = np.concatenate([expected[i][rank].ravel() for i in cases])
+            positions = np.concatenate([np.arange(starts[i], starts[i] + self.sizes[i]) for i in cases])
+            limit = np.repeat(np.asarray([atols[i] for i in cases], dtype=np.float64),
+                              [self.sizes[i] for i in cases]) + rtol * np.abs(values)
+            within = np.cumsum([0] + [self.sizes[i] for i in cases[:-1]]).astype(np.intp)
+            self.alternates.append((np.array(cases, dtype=np.intp), positions, values, limit, within))
 
-    def __call__(self, raws: list) -> bool:
-        data = flat_numbers(raws, self.shapes, self.sizes)
-        if data is None or data.size != self.reference.size:
-            return False
-        return bool(np.all(np.abs(data - self.reference) <= self.limit))
+    def __call__(self, raws: list) -> list[str] | None:
+        if not self.usable or len(raws) != len(self.sizes):
+            return None
+        flat = flat_numbers(raws, self.shapes, self.sizes, self.squeezed)
+        if flat is None:
+            return None
+        data, reshaped = flat
+        close = np.abs(data - self.reference) <= self.limit
+        if not close.all():
+            if not self.alternates:
+                return None
+            passed = np.logical_and.reduceat(close, self.starts)
+            for cases, positions, values, limit, within in self.alternates:
+                if passed[cases].all():
+                    break
+                passed[cases] |= np.logical_and.reduceat(np.abs(data[positions] - values) <= limit, within)
+            if not passed.all():
+                return None
+        if reshaped is None:
+            return []
+        got = raws[reshaped]
+        return [cmp.shape_note(self.firsts[reshaped].shape, tuple(got["shape"]) if got["t"] == "arr" else ())]
 
 
 def values_match(*, tree: list, text: str, cases: list[Case], expected: list[list[np.ndarray]],
@@ -95,8 +138,8 @@ def values_match(*, tree: list, text: str, cases: list[Case], expected: list[lis
 
     def run(detail: bool = False) -> CheckRun:
         raws = yield request
-        if not detail and all_close(raws):
-            return Verdict(passed=True)
+        if not detail and (notes := all_close(raws)) is not None:
+            return Verdict(passed=True, notes=notes)
         if (gone := _missing(raws)):
             return gone
         gots, notes = [None] * len(cases), []
@@ -210,9 +253,14 @@ def gradient_vs_reference(*, tree: list, text: str, cases: list[Case],
     On a failure, the first hint whose mistake the values match on every case, as for a value
     check (`hints` holds the reference's own gradients on these cases as the right answers)."""
     request = calls_for(tree, cases)
+    tolerances = [_fd_tolerance(rounding) for _, rounding in differences]
+    all_close = AllClose([[estimate] for estimate, _ in differences], rtol=gradcheck.RTOL,
+                         atols=[atol for _, atol in tolerances])
 
     def run(detail: bool = False) -> CheckRun:
         raws = yield request
+        if not detail and all_close(raws) is not None:
+            return Verdict(passed=True)
         if (gone := _missing(raws)):
             return gone
         gots = [None] * len(cases)
@@ -222,7 +270,7 @@ def gradient_vs_reference(*, tree: list, text: str, cases: list[Case],
             gots[i], miss = numeric(raws[i], estimate.shape)
             if miss:
                 return miss
-            rtol, atol = _fd_tolerance(rounding)
+            rtol, atol = tolerances[i]
             if not explain:   # a failure is reported already: only count now
                 return None if cmp.matches(estimate, gots[i], rtol, atol) else Miss(kind="wrong_value", brief="")
             result = cmp.compare(estimate, gots[i], rtol, atol, expected_label="finite differences")
