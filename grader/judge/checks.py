@@ -11,8 +11,9 @@ import numpy as np
 
 from grader.judge import compare as cmp
 from grader.judge import gradcheck, precision
+from grader.judge.at_once import AllClose, AllDifferences
 from grader.judge.hints import Hints, compare_differences, groups_of
-from grader.judge.values import NotNumeric, as_array, flat_numbers, missing
+from grader.judge.values import NotNumeric, as_array, missing
 from grader.judge.verdict import (Check, CheckRun, Miss, Verdict, calls_for, case_header, case_name,
                                   each_case, with_hint)
 
@@ -66,68 +67,6 @@ def _explain(hints, raws, gots, failed_at, explained, rtol) -> tuple[str | None,
     return precision.tell(found, rtol)
 
 
-class AllClose:
-    """Every case at once: the raw results, if each is a well-formed number or array of its first
-    right answer's shape (or one differing from it only by size-1 dimensions, which the contract
-    accepts), against the right answers in one comparison, each element within its limit (atol +
-    rtol * |answer|, as compare.matches). A case with several equally right answers (at a kink)
-    passes on any one of them, all of a case's numbers against the same one. Called with the
-    results: the notes of a check that passed on every case (what case by case would note: the
-    first accepted shape), or None: the case-by-case path must decide (and explain)."""
-
-    def __init__(self, expected: list[list[np.ndarray]], tol=None, *, atols: list[float] | None = None,
-                 rtol: float | None = None):
-        """atols, rtol: per-case absolute tolerances and one relative one, in place of tol's."""
-        rtol = tol.rtol if rtol is None else rtol
-        atols = [tol.atol] * len(expected) if atols is None else atols
-        self.firsts = [answers[0] for answers in expected]
-        self.shapes = [list(a.shape) for a in self.firsts]
-        self.squeezed = [[n for n in a.shape if n != 1] for a in self.firsts]
-        self.sizes = [a.size for a in self.firsts]
-        # all of a case's answers of one shape, and none empty: else case by case decides
-        self.usable = all(a.size and all(b.shape == a.shape for b in answers)
-                          for a, answers in zip(self.firsts, expected))
-        starts = np.cumsum([0] + self.sizes[:-1]).astype(np.intp)
-        self.starts = starts
-        self.reference = np.concatenate([a.ravel() for a in self.firsts]) if self.firsts else np.zeros(0)
-        self.limit = np.repeat(np.asarray(atols, dtype=np.float64), self.sizes) + rtol * np.abs(self.reference) \
-            if self.firsts else np.zeros(0)
-        # the other right answers, rank by rank: which cases have one, where their numbers are
-        # in the flat results, the numbers, their limits, where each case starts among them
-        self.alternates = []
-        for rank in range(1, max((len(answers) for answers in expected), default=1)):
-            cases = [i for i, answers in enumerate(expected) if len(answers) > rank]
-            values = np.concatenate([expected[i][rank].ravel() for i in cases])
-            positions = np.concatenate([np.arange(starts[i], starts[i] + self.sizes[i]) for i in cases])
-            limit = np.repeat(np.asarray([atols[i] for i in cases], dtype=np.float64),
-                              [self.sizes[i] for i in cases]) + rtol * np.abs(values)
-            within = np.cumsum([0] + [self.sizes[i] for i in cases[:-1]]).astype(np.intp)
-            self.alternates.append((np.array(cases, dtype=np.intp), positions, values, limit, within))
-
-    def __call__(self, raws: list) -> list[str] | None:
-        if not self.usable or len(raws) != len(self.sizes):
-            return None
-        flat = flat_numbers(raws, self.shapes, self.sizes, self.squeezed)
-        if flat is None:
-            return None
-        data, reshaped = flat
-        close = np.abs(data - self.reference) <= self.limit
-        if not close.all():
-            if not self.alternates:
-                return None
-            passed = np.logical_and.reduceat(close, self.starts)
-            for cases, positions, values, limit, within in self.alternates:
-                if passed[cases].all():
-                    break
-                passed[cases] |= np.logical_and.reduceat(np.abs(data[positions] - values) <= limit, within)
-            if not passed.all():
-                return None
-        if reshaped is None:
-            return []
-        got = raws[reshaped]
-        return [cmp.shape_note(self.firsts[reshaped].shape, tuple(got["shape"]) if got["t"] == "arr" else ())]
-
-
 def values_match(*, tree: list, text: str, cases: list[Case], expected: list[list[np.ndarray]],
                  tol, about: str, hints: Hints | None = None) -> Check:
     """The student's value on each case against the right answers (`expected`, per case every
@@ -178,9 +117,12 @@ def differences_match(*, tree: list, text: str, cases: list[Case], expected: lis
     value, against the same differences of the first right answer."""
     groups = groups_of(cases)
     request = calls_for(tree, cases)
+    all_close = AllDifferences(groups, expected, tol)
 
     def run(detail: bool = False) -> CheckRun:
         raws = yield request
+        if not detail and all_close(raws):
+            return Verdict(passed=True)
         if (gone := _missing(raws)):
             return gone
         gots = [None] * len(cases)
