@@ -13,6 +13,7 @@ from grader.core.spec import Tolerance
 from grader.judge import at_once, gradcheck
 from grader.judge.checks import differences_match, gradient_vs_reference, values_match
 from grader.judge.own import gradient_vs_own
+from grader.sandbox import protocol
 
 TREE = ["call", "f", [["input", "x"]]]
 
@@ -42,9 +43,31 @@ def verdict(check, raws):
     return found.passed, found.message, found.kind, found.notes, found.hint
 
 
+def wired(raws: list) -> protocol.Results:
+    """raws as the judge reads them: written into a reply as the child writes results, then read."""
+    reply = protocol.Reply("n", 0)
+    for raw in raws:
+        if raw["t"] == "num":
+            reply.number(raw["v"], raw["type"])
+        elif raw["t"] == "arr":
+            reply.array(np.asarray(raw["a"]).reshape(raw["shape"]), protocol.NAMES.index(raw["dt"]))
+        else:
+            reply.other(raw)
+    data = reply.frame()
+    message, blob = protocol.split(data)
+    return protocol.parse_reply(message, blob, len(raws))
+
+
 def both_ways(check, raws, settles: bool = False) -> tuple:
-    """The verdict, the same with every all-at-once comparison declining (the case-by-case path);
-    settles: the all-at-once path must have settled it (right answers)."""
+    """The verdict, the same with every all-at-once comparison declining (the case-by-case path),
+    and the same again on the results as a reply brings them; settles: the all-at-once path must
+    have settled it (right answers)."""
+    first = one_way(check, raws, settles)
+    assert one_way(check, wired(raws), settles) == first
+    return first
+
+
+def one_way(check, raws, settles: bool) -> tuple:
     said = []
 
     def spy(cls, call):

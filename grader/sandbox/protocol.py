@@ -418,7 +418,16 @@ def reply_head(message: dict) -> tuple[str | None, int | None]:
     return (nonce if type(nonce) is str else None), (position if type(position) is int else None)
 
 
-def parse_reply(message: dict, blob: bytes, count: int) -> list[dict]:
+class Results(list):
+    """A group's results (parse_reply). When they are all numbers, or all arrays of one number of
+    dimensions: `numbers`, every result's numbers in order in one read-only array (each
+    result's "a" is a slice of it), and `shapes`, their shapes, a row each (no columns for
+    numbers), so the judge can take them all at once; else both None."""
+    numbers: np.ndarray | None = None
+    shapes: np.ndarray | None = None
+
+
+def parse_reply(message: dict, blob: bytes, count: int) -> Results:
     """A group's results, from a reply whose JSON part (message, parsed by parse_json) names the
     call: exactly `count` well-formed results. A number is {"t": "num", "v", "type"}; an array
     {"t": "arr", "shape", "a": its numbers, flat, "dt"}, a read-only view of the frame's binary
@@ -439,11 +448,14 @@ def parse_reply(message: dict, blob: bytes, count: int) -> list[dict]:
                 or not 0 <= entry[0] < count or entry[0] in special:
             raise Malformed("an other result without its own place")
         special[entry[0]] = clean_result(entry[1])
-    codes = np.frombuffer(blob, DESCRIPTOR_DTYPE, described).tolist()
+    table = np.frombuffer(blob, DESCRIPTOR_DTYPE, described)
     numbers = np.frombuffer(blob, WIRE_DTYPE, offset=described * 8)
     numbers.flags.writeable = False
+    if not others and (results := _uniform(table, numbers, count)) is not None:
+        return results
+    codes = table.tolist()
     total, names = len(numbers), len(NAMES)
-    results, at, used = [], 0, 0
+    results, at, used = Results(), 0, 0
     for index in range(count):
         raw = special.get(index) if special else None
         if raw is not None:
@@ -480,6 +492,39 @@ def parse_reply(message: dict, blob: bytes, count: int) -> list[dict]:
         at, used = at + 3 + dims, used + size
     if at != described or used != total:
         raise Malformed("a binary part longer than its results")
+    return results
+
+
+def _uniform(table: np.ndarray, numbers: np.ndarray, count: int) -> Results | None:
+    """parse_reply's results when they are all numbers or all arrays of one number of dimensions
+    and every descriptor is well-formed, checked all at once; else None (parse_reply then reads
+    the descriptors one by one, and says what is wrong with them)."""
+    if not count or len(table) < 3:
+        return None
+    dims = int(table[2])
+    width = 3 + dims
+    if not 0 <= dims <= MAX_DIMS or len(table) != count * width:
+        return None
+    rows = table.reshape(count, width)
+    kind = int(rows[0, 0])
+    shapes = rows[:, 3:]
+    if (kind != ARRAY and not (kind == NUMBER and dims == 0)) or not (rows[:, 0] == kind).all() \
+            or not (rows[:, 2] == dims).all() or not ((rows[:, 1] >= 0) & (rows[:, 1] < len(NAMES))).all() \
+            or not ((shapes >= 0) & (shapes <= MAX_ELEMENTS)).all():
+        return None
+    if dims and not (np.prod(shapes.astype(np.float64), axis=1) <= MAX_ELEMENTS).all():
+        return None
+    sizes = np.prod(shapes, axis=1)
+    if int(sizes.sum()) != len(numbers):
+        return None
+    names = [NAMES[code] for code in rows[:, 1].tolist()]
+    if kind == NUMBER:
+        results = Results({"t": "num", "v": v, "type": name} for v, name in zip(numbers.tolist(), names))
+    else:
+        ends = np.cumsum(sizes).tolist()
+        results = Results({"t": "arr", "shape": shape, "a": numbers[end - size:end], "dt": name}
+                          for shape, size, end, name in zip(shapes.tolist(), sizes.tolist(), ends, names))
+    results.numbers, results.shapes = numbers, shapes
     return results
 
 
