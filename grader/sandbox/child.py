@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import gc
 import json
 import os
@@ -20,6 +21,7 @@ import resource
 import sys
 import time
 import traceback
+import warnings
 
 import numpy as np
 
@@ -28,6 +30,7 @@ from grader.sandbox.standins import StandInFinder, guarded_imports, notebook_bui
 
 # Bound now, before any student code runs: patching json or os later cannot touch the protocol.
 _loads, _dumps, _read, _write = json.loads, json.dumps, os.read, os.write
+_catch_warnings, _simplefilter = warnings.catch_warnings, warnings.simplefilter
 
 
 def _send(fd: int, data: bytes) -> None:
@@ -251,38 +254,134 @@ def load(units: list[dict], offer: str = "NumPy") -> tuple[dict, dict]:
     exit() and KeyboardInterrupt, which end a script. Imports the
     sandbox lacks get stand-ins (grader/standins.py); `offer` names what to use instead."""
     names = frozenset(f"<{unit['name']}>" for unit in units)
-    parsed = {unit["name"]: _parse(unit) for unit in units}
-    guarded = frozenset(g for unit in units if not isinstance(parsed[unit["name"]], SyntaxError)
-                        for g in guarded_imports(parsed[unit["name"]], f"<{unit['name']}>"))
-    finder = StandInFinder(names, guarded, offer)
+    finder = StandInFinder(names, _Guarded(units), offer)
     sys.meta_path.append(finder)
     namespace = {"__name__": "submission",
                  "__builtins__": {**vars(builtins), **notebook_builtins()}}
-    problems = []
+    problems: list[dict] = []
     for unit in units:
-        tree, filename = parsed[unit["name"]], f"<{unit['name']}>"
-        if isinstance(tree, SyntaxError):
-            problems.append({"t": "raised", "type": "SyntaxError", "msg": tree.msg, "unit": unit["name"],
-                             "where": f"{unit['name']}, line {tree.lineno}", "whole": True})
-            continue
-        flags = 0
-        pieces = [tree.body] if unit.get("cell") else [[statement] for statement in tree.body]
-        for piece in pieces:
-            flags |= _future_flags(piece)
-            try:
-                exec(compile(ast.Module(piece, type_ignores=[]), filename, "exec", flags=flags,
-                             dont_inherit=True), namespace)
-            except BaseException as err:
-                problem = _raised(err, outermost=filename)
-                problem["unit"] = unit["name"]
-                problems.append(problem)
-                if unit.get("cell") or isinstance(err, (SystemExit, KeyboardInterrupt)):
-                    problem["stopped"] = True
-                    break
+        _run_unit(unit, namespace, problems)
     return namespace, {"problems": problems[:50], "stand_ins": finder.display,
                        "placeholders": finder.placeholders,
                        "functions": sorted(k for k, v in namespace.items()
                                            if callable(v) and not k.startswith("__"))}
+
+
+class _Guarded:
+    """(filename, line) of the units' imports inside a `try` that handles ImportError (what
+    StandInFinder asks with `in`), found from their syntax trees the first time it is asked:
+    a submission whose imports all exist is never parsed for it."""
+
+    def __init__(self, units: list[dict]):
+        self.units, self.found = units, None
+
+    def __contains__(self, where) -> bool:
+        if self.found is None:
+            trees = [(unit, _parse(unit)) for unit in self.units]
+            self.found = frozenset(g for unit, tree in trees if not isinstance(tree, SyntaxError)
+                                   for g in guarded_imports(tree, f"<{unit['name']}>"))
+        return where in self.found
+
+
+# Where an exception was raised in a unit run whole is read from its code's positions (3.11+);
+# before, every unit runs statement by statement.
+_WHOLE = hasattr(compile("", "", "exec"), "co_positions")
+
+
+def _run_unit(unit: dict, namespace: dict, problems: list[dict]) -> None:
+    """A unit compiled and run whole, the usual case (a syntax tree of it costs more than running
+    it); split into statements only when it does not compile as a whole, or when a statement
+    of a script fails: the statements after that one still run, one by one."""
+    filename = f"<{unit['name']}>"
+    code = None
+    if _WHOLE:
+        try:
+            code = compile(unit["source"], filename, "exec", dont_inherit=True)
+        except BaseException:   # reported as before, from its syntax tree
+            code = None
+    if code is not None:
+        try:
+            exec(code, namespace)
+            return
+        except BaseException as err:
+            if _report(err, unit, filename, problems):
+                return
+            tree, start = _parse(unit), _failed_statement(code, err)
+    else:
+        tree, start = _parse(unit), 0
+    if isinstance(tree, SyntaxError):
+        if start == 0:
+            problems.append({"t": "raised", "type": "SyntaxError", "msg": tree.msg, "unit": unit["name"],
+                             "where": f"{unit['name']}, line {tree.lineno}", "whole": True})
+        return
+    again = bool(start)   # these statements were compiled once: their warnings were shown then
+    if start:
+        start = _after(tree.body, *start)
+    flags = _future_flags(tree.body[:start])
+    pieces = [tree.body] if unit.get("cell") else [[statement] for statement in tree.body[start:]]
+    for piece in pieces:
+        flags |= _future_flags(piece)
+        try:
+            with _quiet() if again else _as_is:
+                code = compile(ast.Module(piece, type_ignores=[]), filename, "exec", flags=flags, dont_inherit=True)
+            exec(code, namespace)
+        except BaseException as err:
+            if _report(err, unit, filename, problems):
+                break
+
+
+_as_is = contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _quiet():
+    with _catch_warnings():
+        _simplefilter("ignore")
+        yield
+
+
+def _report(err: BaseException, unit: dict, filename: str, problems: list[dict]) -> bool:
+    """Add what a unit raised to problems; whether the unit stops there (a cell, exit(), Ctrl-C)."""
+    problem = _raised(err, outermost=filename)
+    problem["unit"] = unit["name"]
+    problems.append(problem)
+    if unit.get("cell") or isinstance(err, (SystemExit, KeyboardInterrupt)):
+        problem["stopped"] = True
+        return True
+    return False
+
+
+def _failed_statement(code, err: BaseException) -> tuple[int, int | None]:
+    """(line, column or None) in the unit of the instruction of its top-level code that was
+    running when err was raised."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_frame.f_code is not code:
+        tb = tb.tb_next
+    if tb is None:   # not raised in the unit's own code: nothing known, nothing after it runs
+        return (1 << 30, None)
+    positions = list(code.co_positions())
+    line, _, column, _ = positions[tb.tb_lasti // 2] if 0 <= tb.tb_lasti // 2 < len(positions) else (None,) * 4
+    return (line, column) if line is not None and column is not None else (tb.tb_lineno, None)
+
+
+def _after(body: list, line: int, column: int | None) -> int:
+    """The index of the statement after the top-level statement holding (line, column): by its
+    source span, decorators included; without a column, the last one starting on or before the
+    line (statements sharing that line after it do not run)."""
+    held = len(body) - 1
+    for index, node in enumerate(body):
+        begin = min([(node.lineno, node.col_offset)]
+                    + [(d.lineno, d.col_offset) for d in getattr(node, "decorator_list", ())])
+        if column is None:
+            if begin[0] > line:
+                return index
+            continue
+        if begin <= (line, column) < (node.end_lineno, node.end_col_offset):
+            return index + 1
+        if begin > (line, column):
+            held = index - 1
+            break
+    return held + 1
 
 
 def _parse(unit: dict):
