@@ -111,17 +111,23 @@ def test_results_read_all_at_once_are_checked_as_one_by_one(descriptors, numbers
         protocol.parse_reply(*_reply(descriptors, numbers, 2), 2)
 
 
+def test_results_read_all_at_once_are_no_bigger_than_one_by_one():
+    big = 1001 * 1000   # each size allowed, their product not
+    with pytest.raises(Malformed, match="an array of more than 1000000 numbers"):
+        protocol.parse_reply(*_reply([1, 3, 2, 1001, 1000, 1, 3, 2, 0, 1], [0.0] * big, 2), 2)
+
+
 def test_results_read_all_at_once_are_the_one_by_one_reading():
     arrays = protocol.parse_reply(*_reply([1, 3, 1, 2, 1, 2, 2, 1, 3], [1.0, 2.0, 3.0, 4.0, 5.0], 2), 2)
     assert [(r["t"], r["shape"], r["a"].tolist(), r["dt"]) for r in arrays] == [
         ("arr", [2], [1.0, 2.0], "float64"), ("arr", [1, 3], [3.0, 4.0, 5.0], "float32")]
     assert arrays.numbers is None and arrays.shapes is None   # two numbers of dimensions: one by one
     same = protocol.parse_reply(*_reply([1, 3, 1, 2, 1, 2, 1, 3], [1.0, 2.0, 3.0, 4.0, 5.0], 2), 2)
-    assert same.numbers.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0] and same.shapes.tolist() == [[2], [3]]
+    assert same.numbers.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0] and same.shapes == [[2], [3]]
     assert [(r["shape"], r["a"].tolist()) for r in same] == [([2], [1.0, 2.0]), ([3], [3.0, 4.0, 5.0])]
     numbers = protocol.parse_reply(*_reply([0, 3, 0, 0, 6, 0], [1.5, 2.5], 2), 2)
     assert numbers == [{"t": "num", "v": 1.5, "type": "float64"}, {"t": "num", "v": 2.5, "type": "float"}]
-    assert numbers.shapes.shape == (2, 0)
+    assert numbers.shapes == [[], []]
     mixed = protocol.parse_reply(*_reply([0, 3, 0, 1, 3, 0], [1.5, 2.5], 2), 2)
     assert [r["t"] for r in mixed] == ["num", "arr"] and mixed.numbers is None
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from grader.judge import compare as cmp
 from grader.judge import gradcheck
-from grader.judge.values import flat_numbers, shape_table
+from grader.judge.values import flat_numbers
 
 
 class AllClose:
@@ -32,7 +32,6 @@ class AllClose:
         self.shapes = [list(a.shape) for a in self.firsts]
         self.squeezed = [[n for n in a.shape if n != 1] for a in self.firsts]
         self.sizes = [a.size for a in self.firsts]
-        self.table = shape_table(self.shapes) if self.shapes else None
         # all of a case's answers of one shape, and none empty: else case by case decides
         self.usable = all(a.size and all(b.shape == a.shape for b in answers)
                           for a, answers in zip(self.firsts, expected))
@@ -56,7 +55,7 @@ class AllClose:
     def __call__(self, raws: list) -> list[str] | None:
         if not self.usable or len(raws) != len(self.sizes):
             return None
-        flat = flat_numbers(raws, self.shapes, self.sizes, self.squeezed, self.table)
+        flat = flat_numbers(raws, self.shapes, self.sizes, self.squeezed)
         if flat is None:
             return None
         data, reshaped = flat
@@ -80,7 +79,7 @@ class AllClose:
 def _scalars(raws: list) -> np.ndarray | None:
     """The results as numbers, if each is a well-formed number or an array of one number."""
     count = len(raws)
-    flat = flat_numbers(raws, [[]] * count, [1] * count, [[]] * count, np.zeros((count, 0), dtype=np.int64))
+    flat = flat_numbers(raws, [[]] * count, [1] * count, [[]] * count)
     return None if flat is None else flat[0]
 
 

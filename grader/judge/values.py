@@ -117,25 +117,15 @@ def as_array(raw: dict, expected_shape: tuple | None = None) -> np.ndarray:
     raise NotNumeric(f"returned {describe(raw)}, not a number or an array of numbers")
 
 
-def shape_table(shapes: list[list[int]]) -> np.ndarray | None:
-    """Shapes of one number of dimensions as a table, a row each, to hold against a reply's
-    (protocol.Results.shapes); None if their numbers of dimensions differ."""
-    if len({len(shape) for shape in shapes}) != 1:
-        return None
-    return np.array(shapes, dtype=np.int64).reshape(len(shapes), len(shapes[0]))
-
-
 def flat_numbers(raws: list, shapes: list[list[int]], sizes: list[int],
-                 squeezed: list[list[int]] | None = None,
-                 table: np.ndarray | None = None) -> tuple[np.ndarray, int | None] | None:
+                 squeezed: list[list[int]] | None = None) -> tuple[np.ndarray, int | None] | None:
     """Every result's numbers in one flat float64 array, if each is a well-formed number or
     array of exactly its shape (a number for shape []), or with `squeezed` (each shape without
     its size-1 dimensions) of a shape that differs from it only by size-1 dimensions; else None.
     With the array, the index of the first result whose shape differs (None: none does). For
-    checking all cases at once. table: the shapes as shape_table makes them: a reply whose
-    results have exactly those shapes gives its numbers as they are."""
-    if table is not None and type(raws) is Results and raws.shapes is not None \
-            and raws.shapes.shape == table.shape and (raws.shapes == table).all():
+    checking all cases at once. A reply read at once (protocol.Results) whose results have
+    exactly these shapes gives its numbers as they are."""
+    if type(raws) is Results and raws.shapes == shapes:
         return raws.numbers, None
     data: list = []
     reshaped = None

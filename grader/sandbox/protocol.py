@@ -17,6 +17,7 @@ malformed frame raises Malformed, which fails the call that sent it.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import struct
@@ -421,10 +422,10 @@ def reply_head(message: dict) -> tuple[str | None, int | None]:
 class Results(list):
     """A group's results (parse_reply). When they are all numbers, or all arrays of one number of
     dimensions: `numbers`, every result's numbers in order in one read-only array (each
-    result's "a" is a slice of it), and `shapes`, their shapes, a row each (no columns for
-    numbers), so the judge can take them all at once; else both None."""
+    result's "a" is a slice of it), and `shapes`, their shapes (a number's is []), so the judge
+    can take them all at once; else both None."""
     numbers: np.ndarray | None = None
-    shapes: np.ndarray | None = None
+    shapes: list[list[int]] | None = None
 
 
 def parse_reply(message: dict, blob: bytes, count: int) -> Results:
@@ -497,33 +498,35 @@ def parse_reply(message: dict, blob: bytes, count: int) -> Results:
 
 def _uniform(table: np.ndarray, numbers: np.ndarray, count: int) -> Results | None:
     """parse_reply's results when they are all numbers or all arrays of one number of dimensions
-    and every descriptor is well-formed, checked all at once; else None (parse_reply then reads
-    the descriptors one by one, and says what is wrong with them)."""
-    if not count or len(table) < 3:
+    and every descriptor is well-formed, checked column by column; else None (parse_reply then
+    reads the descriptors one by one, and says what is wrong with them)."""
+    codes = table.tolist()
+    if not count or len(codes) < 3:
         return None
-    dims = int(table[2])
+    kind, dims = codes[0], codes[2]
     width = 3 + dims
-    if not 0 <= dims <= MAX_DIMS or len(table) != count * width:
+    if not 0 <= dims <= MAX_DIMS or len(codes) != count * width or (kind != ARRAY and (kind != NUMBER or dims)):
         return None
-    rows = table.reshape(count, width)
-    kind = int(rows[0, 0])
-    shapes = rows[:, 3:]
-    if (kind != ARRAY and not (kind == NUMBER and dims == 0)) or not (rows[:, 0] == kind).all() \
-            or not (rows[:, 2] == dims).all() or not ((rows[:, 1] >= 0) & (rows[:, 1] < len(NAMES))).all() \
-            or not ((shapes >= 0) & (shapes <= MAX_ELEMENTS)).all():
+    dtypes = codes[1::width]
+    if codes[0::width].count(kind) != count or codes[2::width].count(dims) != count \
+            or min(dtypes) < 0 or max(dtypes) >= len(NAMES):
         return None
-    if dims and not (np.prod(shapes.astype(np.float64), axis=1) <= MAX_ELEMENTS).all():
-        return None
-    sizes = np.prod(shapes, axis=1)
-    if int(sizes.sum()) != len(numbers):
-        return None
-    names = [NAMES[code] for code in rows[:, 1].tolist()]
+    names = [NAMES[code] for code in dtypes]
     if kind == NUMBER:
+        if len(numbers) != count:
+            return None
         results = Results({"t": "num", "v": v, "type": name} for v, name in zip(numbers.tolist(), names))
-    else:
-        ends = np.cumsum(sizes).tolist()
-        results = Results({"t": "arr", "shape": shape, "a": numbers[end - size:end], "dt": name}
-                          for shape, size, end, name in zip(shapes.tolist(), sizes.tolist(), ends, names))
+        results.numbers, results.shapes = numbers, [[]] * count
+        return results
+    columns = [codes[3 + j::width] for j in range(dims)]
+    if columns and (min(map(min, columns)) < 0 or max(map(max, columns)) > MAX_ELEMENTS):
+        return None
+    shapes = [list(shape) for shape in zip(*columns)] if columns else [[] for _ in range(count)]
+    sizes = [math.prod(shape) for shape in shapes]
+    if max(sizes) > MAX_ELEMENTS or sum(sizes) != len(numbers):
+        return None
+    results = Results({"t": "arr", "shape": shape, "a": numbers[end - size:end], "dt": name}
+                      for shape, size, end, name in zip(shapes, sizes, itertools.accumulate(sizes), names))
     results.numbers, results.shapes = numbers, shapes
     return results
 
