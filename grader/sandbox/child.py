@@ -63,12 +63,27 @@ def _function(namespace, name: str):
     return fn
 
 
+_ndarray = np.ndarray
+
+
 def compiled(tree):
     """evaluate(tree, ...) as a function of (namespace, inputs), made once per expression."""
     kind = tree[0]
     if kind == "input":
         name = tree[1]
-        return lambda namespace, inputs: fresh(inputs[name])
+
+        def get(namespace, inputs):
+            value = inputs[name]
+            return value.copy() if isinstance(value, _ndarray) else value   # fresh, inline
+        return get
+    if kind == "call" and all(arg[0] == "input" for arg in tree[2]):   # the usual call: inputs only
+        name, names = tree[1], tuple(arg[1] for arg in tree[2])
+
+        def call_on_inputs(namespace, inputs):
+            fn = _function(namespace, name)
+            return fn(*[value.copy() if isinstance(value, _ndarray) else value
+                        for value in [inputs[n] for n in names]])
+        return call_on_inputs
     if kind == "call":
         name, args = tree[1], [compiled(arg) for arg in tree[2]]
 
@@ -215,6 +230,9 @@ MEMO_BYTES = 1 << 20     # the largest value the memo keeps
 def _small(value) -> bool:
     """Whether a value's arrays (looked for two containers deep) stay under MEMO_BYTES; a value
     that cannot be looked at is not kept."""
+    kind = type(value)
+    if kind is float or kind is _ndarray:   # the usual values, first
+        return kind is float or value.nbytes <= MEMO_BYTES
     try:
         return _fits(value, 0)
     except BaseException:
