@@ -216,3 +216,16 @@ def test_a_check_that_asks_again_is_answered_before_the_checks_after_it(tmp_path
         session.close()
     assert verdicts[0].passed, verdicts[0].message
     assert verdicts[1].kind == "timeout" and "did not finish within the time budget" in verdicts[1].message
+
+
+def test_a_plain_reply_head_is_read_as_the_parser_reads_it():
+    """The head of a reply of numbers and arrays is read by a pattern, into the dict the JSON
+    parser makes; one that only looks like it (leading zeros, too many digits) is the parser's."""
+    head = b'{"nonce": "0123456789abcdef", "g": 3, "n": 24, "i": 72, "x": []}'
+    assert protocol.parse_json(head) == {"nonce": "0123456789abcdef", "g": 3, "n": 24, "i": 72, "x": []}
+    assert protocol.parse_json(head.replace(b'"g": 3', b'"g": 1' + b"0" * 18))["g"] == 10 ** 18
+    with pytest.raises(Malformed, match="an integer of 20 digits"):
+        protocol.parse_json(head.replace(b'"g": 3', b'"g": 1' + b"0" * 19))
+    with pytest.raises(Malformed, match="not JSON"):
+        protocol.parse_json(head.replace(b'"g": 3', b'"g": 03'))
+    assert protocol.parse_json(head.replace(b'"x": []', b'"x": [[0, {"t": "none"}]]'))["x"] == [[0, {"t": "none"}]]
