@@ -18,20 +18,22 @@ from grader.sandbox import protocol
 TREE = ["call", "f", [["input", "x"]]]
 
 
-FAST = (at_once.AllClose, at_once.AllDifferences, at_once.AllOwnDifferences)
+# each all-at-once comparison's entry points, and what it answers when it declines
+FAST = [(at_once.AllClose, "__call__", None), (at_once.AllClose, "each", None),
+        (at_once.AllDifferences, "__call__", False), (at_once.AllOwnDifferences, "__call__", False)]
 
 
 @contextlib.contextmanager
 def patched(make):
-    """Each all-at-once comparison's __call__ replaced by make(its class, its own)."""
-    saved = {cls: cls.__call__ for cls in FAST}
-    for cls, call in saved.items():
-        cls.__call__ = make(cls, call)
+    """Each entry point replaced by make(what it answers when it declines, itself)."""
+    saved = [(cls, name, getattr(cls, name)) for cls, name, _ in FAST]
+    for (cls, name, call), (_, _, declined) in zip(saved, FAST):
+        setattr(cls, name, make(declined, call))
     try:
         yield
     finally:
-        for cls, call in saved.items():
-            cls.__call__ = call
+        for cls, name, call in saved:
+            setattr(cls, name, call)
 
 
 def verdict(check, raws):
@@ -70,18 +72,19 @@ def both_ways(check, raws, settles: bool = False) -> tuple:
 def one_way(check, raws, settles: bool) -> tuple:
     said = []
 
-    def spy(cls, call):
+    def spy(declined, call):
         def recorded(self, raws):
             said.append(call(self, raws))
             return said[-1]
         return recorded
     with patched(spy):
         fast = verdict(check, raws)
-    with patched(lambda cls, call: lambda self, raws: None if cls is at_once.AllClose else False):
+    with patched(lambda declined, call: lambda self, raws: declined):
         slow = verdict(check, raws)
     assert fast == slow, raws
-    if settles:
+    if settles:   # right answers: the first all-at-once look settled the check
         assert said and said[0] is not None and said[0] is not False, raws
+        assert type(said[0]) is not tuple or said[0][0].all(), raws   # AllClose.each: every case
     return fast
 
 
@@ -247,3 +250,19 @@ def test_a_kink_passes_on_either_answer_but_not_on_a_mix_of_them():
                              "dimensions differ)"], None)
     mixed = both_ways(check, [arr((2, 1), [1.0, 0.0]), arr((1, 2), [1.0, 1.0])])
     assert not mixed[0] and mixed[2] == "wrong_value"
+
+
+def test_nan_for_nan_and_inf_for_the_same_inf_count_as_right_when_others_fail():
+    """compare.matches' rules, which the comparison at once leaves to case by case: a NaN where the
+    answer is NaN, an inf where it is the same inf, are right; the failures counted are the rest."""
+    tol = Tolerance(rtol=1e-6, atol=1e-9)
+    expected = [[np.array([np.nan, 1.0])], [np.array([np.inf])], [np.array(2.0)]]
+    check = values_match(tree=TREE, text="f(x)", cases=cases_of(3), expected=expected, tol=tol, about="f")
+    raws = [arr((2,), [np.nan, 1.0]), arr((1,), [np.inf]), {"t": "num", "v": 3.0, "type": "float"}]
+    passed, message, kind, _, _ = both_ways(check, raws)
+    assert not passed and message.startswith("1 of 3 cases failed. First failure:\nf case #2") and kind == "wrong_value"
+    assert both_ways(check, raws[:2] + [{"t": "num", "v": 2.0, "type": "float"}])[0]
+    kink = values_match(tree=TREE, text="f(x)", cases=cases_of(2), tol=tol, about="f",
+                        expected=[[np.array([1.0, 2.0]), np.array([1.0, np.inf])], [np.array(2.0)]])
+    assert both_ways(kink, [arr((2,), [1.0, np.inf]), {"t": "num", "v": 2.0, "type": "float"}])[0]
+    assert not both_ways(kink, [arr((2,), [3.0, np.inf]), {"t": "num", "v": 2.0, "type": "float"}])[0]

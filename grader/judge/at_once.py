@@ -53,6 +53,14 @@ class AllClose:
             self.alternates.append((np.array(cases, dtype=np.intp), positions, values, limit, within))
 
     def __call__(self, raws: list) -> list[str] | None:
+        found = self.each(raws)
+        if found is None or not found[0].all():
+            return None
+        return self.notes(raws, found[1], len(raws) - 1)
+
+    def each(self, raws: list) -> tuple[np.ndarray, int | None] | None:
+        """(per case whether it passed, by compare.matches' rules, the first result whose shape
+        differs from its answer's or None), if every result is well-formed; else None."""
         if not self.usable or len(raws) != len(self.sizes):
             return None
         flat = flat_numbers(raws, self.shapes, self.sizes, self.squeezed)
@@ -60,20 +68,39 @@ class AllClose:
             return None
         data, reshaped = flat
         close = np.abs(data - self.reference) <= self.limit
-        if not close.all():
-            if not self.alternates:
-                return None
-            passed = np.logical_and.reduceat(close, self.starts)
-            for cases, positions, values, limit, within in self.alternates:
-                if passed[cases].all():
-                    break
-                passed[cases] |= np.logical_and.reduceat(np.abs(data[positions] - values) <= limit, within)
-            if not passed.all():
-                return None
-        if reshaped is None:
+        if close.all():
+            return np.ones(len(self.sizes), dtype=bool), reshaped
+        odd = ~np.isfinite(data)   # NaN matches NaN, inf the same inf (compare.matches)
+        if odd.any():
+            close |= _same(data, self.reference, odd)
+        passed = np.logical_and.reduceat(close, self.starts)
+        for cases, positions, values, limit, within in self.alternates:
+            if passed[cases].all():
+                break
+            got = data[positions]
+            close = np.abs(got - values) <= limit
+            if odd.any():
+                close |= _same(got, values, odd[positions])
+            passed[cases] |= np.logical_and.reduceat(close, within)
+        return passed, reshaped
+
+    def notes(self, raws: list, reshaped: int | None, last: int) -> list[str]:
+        """What case by case notes when it explains cases 0..last (well-formed results, each()
+        found the first of another shape): the first accepted shape among them."""
+        if reshaped is None or reshaped > last:
             return []
-        got = raws[reshaped]
-        return [cmp.shape_note(self.firsts[reshaped].shape, tuple(got["shape"]) if got["t"] == "arr" else ())]
+        for i in range(reshaped, last + 1):
+            got = raws[i]
+            shape = tuple(got["shape"]) if got["t"] == "arr" else ()
+            if shape != self.firsts[i].shape:
+                return [cmp.shape_note(self.firsts[i].shape, shape)]
+        return []
+
+
+def _same(got: np.ndarray, answer: np.ndarray, odd: np.ndarray) -> np.ndarray:
+    """Where got is NaN and so is the answer, or inf and the same inf: compare.matches' other
+    rule. odd: where got is not finite."""
+    return odd & ((np.isnan(got) & np.isnan(answer)) | (got == answer))
 
 
 def _scalars(raws: list) -> np.ndarray | None:
