@@ -82,20 +82,70 @@ def test_all_at_once_passes_only_well_formed_numbers_within_tolerance():
     def arr(shape, data, dtype=np.float64):
         return {"t": "arr", "shape": shape, "a": np.array(data, dtype=dtype)}
     good = [arr([2, 1], [1.0, 2.0]), {"t": "num", "v": 3.0}]
-    assert fast(good)
+    assert fast(good) == []
     for broken in (
         [arr([2, 1], [1.0, 2.1]), good[1]],                                   # a value off
         [arr([2, 1], [True, False], bool), good[1]],                          # bools are not numbers
         [arr([2, 1], ["1.0", "2.0"], str), good[1]],                          # nor are strings
         [{"t": "arr", "shape": [2, 1], "a": [1.0, 2.0]}, good[1]],            # nor a list the judge did not read
-        [arr([1, 2], [1.0, 2.0]), good[1]],                                   # shape: the slow path decides
+        [arr([2, 2], [1.0, 2.0, 1.0, 2.0]), good[1]],                         # shape: the slow path decides
+        [arr([2], [1.0, 2.0]), arr([2], [3.0, 3.0])],                         # too many numbers for a scalar
         [arr([2, 1], [1.0]), good[1]],                                        # malformed
         [good[0], {"t": "num", "v": 3}],                                      # not a number the judge read
         [good[0], {"t": "num", "v": float("nan")}],
         [good[0], {"t": "raised", "type": "ValueError", "msg": ""}],
         [good[0]],                                                            # a result missing
     ):
-        assert not fast(broken), broken
+        assert fast(broken) is None, broken
+
+
+def _slow_verdict(expected, raws, tol):
+    """values_match's verdict on raws without its all-at-once path (detail=True takes each case)."""
+    import pytest
+    from grader.core.cases import Case
+    from grader.judge.checks import values_match
+    cases = [Case({"x": float(i)}, family="f", index=i, key=f"f/{i}") for i in range(len(expected))]
+    check = values_match(tree=["call", "f", [["input", "x"]]], text="f(x)", cases=cases,
+                         expected=expected, tol=tol, about="f")
+    run = check.run(True)
+    next(run)
+    with np.errstate(all="ignore"), pytest.raises(StopIteration) as stop:
+        run.send(raws)
+    return stop.value.value
+
+
+def test_all_at_once_takes_accepted_shapes_and_any_right_answer_as_case_by_case_does():
+    """Shapes differing only by size-1 dimensions, and every equally right answer of a case (a
+    kink's two one-sided derivatives), are judged at once: the verdict and the note are those of
+    the case-by-case path; anything it cannot settle is left to that path."""
+    from grader.judge.checks import AllClose
+    from grader.core.spec import Tolerance
+    tol = Tolerance(rtol=1e-6, atol=1e-9)
+    def arr(shape, data):
+        return {"t": "arr", "shape": shape, "a": np.array(data, dtype=np.float64)}
+    kink = [np.array([[1.0], [0.0]]), np.array([[1.0], [2.0]])]     # either side of a kink
+    expected = [[np.array(3.0)], kink, [np.array([[5.0, 6.0]])], kink]
+    fast = AllClose(expected, tol)
+    cases = [
+        [{"t": "num", "v": 3.0}, arr([2, 1], [1.0, 0.0]), arr([1, 2], [5.0, 6.0]), arr([2, 1], [1.0, 2.0])],
+        [arr([1, 1], [3.0]), arr([2], [1.0, 2.0]), arr([2], [5.0, 6.0]), arr([2, 1], [1.0, 0.0])],
+        [arr([1], [3.0]), arr([2, 1], [1.0, 0.0]), arr([2, 1, 1], [5.0, 6.0]), arr([1, 2], [1.0, 2.0])],
+    ]
+    for raws in cases:
+        slow = _slow_verdict(expected, raws, tol)
+        assert slow.passed
+        assert fast(raws) == slow.notes, raws
+    assert fast(cases[1]) == ["returned shape (1, 1) where a scalar was expected; accepted (only size-1 "
+                              "dimensions differ)"]
+    assert fast(cases[2]) == ["returned shape (1,) where a scalar was expected; accepted (only size-1 "
+                              "dimensions differ)"]
+    # one case's numbers from two different right answers: no answer of its own, so it fails
+    mixed = [{"t": "num", "v": 3.0}, arr([2, 1], [1.0, 0.0]), arr([1, 2], [5.0, 6.0]), arr([2, 1], [1.0, 1.0])]
+    assert not _slow_verdict(expected, mixed, tol).passed and fast(mixed) is None
+    wrong_shape = [{"t": "num", "v": 3.0}, arr([1, 2], [1.0, 0.0]), arr([2, 1], [5.0, 6.0]), arr([4], [1.0, 2.0, 3.0, 4.0])]
+    assert fast(wrong_shape) is None
+    assert fast([{"t": "num", "v": 3.0}, arr([2, 1], [1.0, 0.0]), arr([1, 2], [5.0, 6.0]),
+                 arr([2, 1], [1.0, float("nan")])]) is None
 
 
 def test_values_up_to_a_constant_name_the_input_their_group_varies():

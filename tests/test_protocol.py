@@ -96,6 +96,42 @@ def test_every_size_is_checked_before_a_view_is_made(descriptors, numbers, why):
         protocol.parse_reply(*_reply(descriptors, numbers), 1)
 
 
+@pytest.mark.parametrize("descriptors, numbers, why", [
+    ([1, 3, 2, 1, 1, 1, 3, 0, 1, 1], [1.0, 2.0], "a binary part longer than its results"),
+    ([1, 3, 1, 2, 1, 3, 1, 3], [1.0] * 4, "array data that does not fill its shape (3,)"),
+    ([1, 3, 1, 2, 1, 3, 1, 3], [1.0] * 6, "a binary part longer than its results"),
+    ([0, 3, 0, 0, 3, 1], [1.0, 2.0], "a descriptor of no known kind, dtype or number of dimensions"),
+    ([1, 3, 1, 2, 1, 3, 1, -2], [1.0] * 2, "an array shape that is not a short list of sizes"),
+    ([0, 3, 0, 0, len(protocol.NAMES), 0], [1.0, 2.0], "a descriptor of no known kind, dtype or number of dimensions"),
+])
+def test_results_read_all_at_once_are_checked_as_one_by_one(descriptors, numbers, why):
+    """Results all numbers, or all arrays of one number of dimensions, are read at once
+    (protocol.Results); a table that only looks so is refused with the one-by-one reading's words."""
+    with pytest.raises(Malformed, match=__import__("re").escape(why)):
+        protocol.parse_reply(*_reply(descriptors, numbers, 2), 2)
+
+
+def test_results_read_all_at_once_are_no_bigger_than_one_by_one():
+    big = 1001 * 1000   # each size allowed, their product not
+    with pytest.raises(Malformed, match="an array of more than 1000000 numbers"):
+        protocol.parse_reply(*_reply([1, 3, 2, 1001, 1000, 1, 3, 2, 0, 1], [0.0] * big, 2), 2)
+
+
+def test_results_read_all_at_once_are_the_one_by_one_reading():
+    arrays = protocol.parse_reply(*_reply([1, 3, 1, 2, 1, 2, 2, 1, 3], [1.0, 2.0, 3.0, 4.0, 5.0], 2), 2)
+    assert [(r["t"], r["shape"], r["a"].tolist(), r["dt"]) for r in arrays] == [
+        ("arr", [2], [1.0, 2.0], "float64"), ("arr", [1, 3], [3.0, 4.0, 5.0], "float32")]
+    assert arrays.numbers is None and arrays.shapes is None   # two numbers of dimensions: one by one
+    same = protocol.parse_reply(*_reply([1, 3, 1, 2, 1, 2, 1, 3], [1.0, 2.0, 3.0, 4.0, 5.0], 2), 2)
+    assert same.numbers.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0] and same.shapes == [[2], [3]]
+    assert [(r["shape"], r["a"].tolist()) for r in same] == [([2], [1.0, 2.0]), ([3], [3.0, 4.0, 5.0])]
+    numbers = protocol.parse_reply(*_reply([0, 3, 0, 0, 6, 0], [1.5, 2.5], 2), 2)
+    assert numbers == [{"t": "num", "v": 1.5, "type": "float64"}, {"t": "num", "v": 2.5, "type": "float"}]
+    assert numbers.shapes == [[], []]
+    mixed = protocol.parse_reply(*_reply([0, 3, 0, 1, 3, 0], [1.5, 2.5], 2), 2)
+    assert [r["t"] for r in mixed] == ["num", "arr"] and mixed.numbers is None
+
+
 def test_counts_and_places_are_checked():
     with pytest.raises(Malformed, match="not the 2 results asked for"):
         protocol.parse_reply(*_reply([0, 3, 0], [1.0]), 2)
@@ -180,3 +216,16 @@ def test_a_check_that_asks_again_is_answered_before_the_checks_after_it(tmp_path
         session.close()
     assert verdicts[0].passed, verdicts[0].message
     assert verdicts[1].kind == "timeout" and "did not finish within the time budget" in verdicts[1].message
+
+
+def test_a_plain_reply_head_is_read_as_the_parser_reads_it():
+    """The head of a reply of numbers and arrays is read by a pattern, into the dict the JSON
+    parser makes; one that only looks like it (leading zeros, too many digits) is the parser's."""
+    head = b'{"nonce": "0123456789abcdef", "g": 3, "n": 24, "i": 72, "x": []}'
+    assert protocol.parse_json(head) == {"nonce": "0123456789abcdef", "g": 3, "n": 24, "i": 72, "x": []}
+    assert protocol.parse_json(head.replace(b'"g": 3', b'"g": 1' + b"0" * 18))["g"] == 10 ** 18
+    with pytest.raises(Malformed, match="an integer of 20 digits"):
+        protocol.parse_json(head.replace(b'"g": 3', b'"g": 1' + b"0" * 19))
+    with pytest.raises(Malformed, match="not JSON"):
+        protocol.parse_json(head.replace(b'"g": 3', b'"g": 03'))
+    assert protocol.parse_json(head.replace(b'"x": []', b'"x": [[0, {"t": "none"}]]'))["x"] == [[0, {"t": "none"}]]

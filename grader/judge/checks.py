@@ -11,8 +11,9 @@ import numpy as np
 
 from grader.judge import compare as cmp
 from grader.judge import gradcheck, precision
+from grader.judge.at_once import AllClose, AllDifferences
 from grader.judge.hints import Hints, compare_differences, groups_of
-from grader.judge.values import NotNumeric, as_array, flat_numbers, missing
+from grader.judge.values import NotNumeric, as_array, missing
 from grader.judge.verdict import (Check, CheckRun, Miss, Verdict, calls_for, case_header, case_name,
                                   each_case, with_hint)
 
@@ -66,25 +67,6 @@ def _explain(hints, raws, gots, failed_at, explained, rtol) -> tuple[str | None,
     return precision.tell(found, rtol)
 
 
-class AllClose:
-    """Every case at once: the raw results, if each is a well-formed number or array of exactly
-    the first right answer's shape, against those answers in one comparison. True means every
-    case passed; False only that the case-by-case path must decide (and explain)."""
-
-    def __init__(self, expected: list[list[np.ndarray]], tol):
-        firsts = [answers[0] for answers in expected]
-        self.shapes = [list(a.shape) for a in firsts]
-        self.sizes = [a.size for a in firsts]
-        reference = np.concatenate([a.ravel() for a in firsts]) if firsts else np.zeros(0)
-        self.reference, self.limit = reference, tol.atol + tol.rtol * np.abs(reference)
-
-    def __call__(self, raws: list) -> bool:
-        data = flat_numbers(raws, self.shapes, self.sizes)
-        if data is None or data.size != self.reference.size:
-            return False
-        return bool(np.all(np.abs(data - self.reference) <= self.limit))
-
-
 def values_match(*, tree: list, text: str, cases: list[Case], expected: list[list[np.ndarray]],
                  tol, about: str, hints: Hints | None = None) -> Check:
     """The student's value on each case against the right answers (`expected`, per case every
@@ -95,8 +77,15 @@ def values_match(*, tree: list, text: str, cases: list[Case], expected: list[lis
 
     def run(detail: bool = False) -> CheckRun:
         raws = yield request
-        if not detail and all_close(raws):
-            return Verdict(passed=True)
+        if not detail and (judged := all_close.each(raws)) is not None:
+            passed, reshaped = judged
+            if passed.all():
+                return Verdict(passed=True, notes=all_close.notes(raws, reshaped, len(cases) - 1))
+            failed = np.flatnonzero(~passed).tolist()
+            gots = [np.array(raw["v"]) if raw["t"] == "num" else raw["a"].reshape(raw["shape"]) for raw in raws]
+            result = _closest(expected[failed[0]], gots[failed[0]], tol)   # as values.as_array makes them
+            first = Miss(kind=result.kind, brief=result.brief, message=result.message)
+            return failure(raws, first, failed, gots, all_close.notes(raws, reshaped, failed[0]))
         if (gone := _missing(raws)):
             return gone
         gots, notes = [None] * len(cases), []
@@ -118,14 +107,16 @@ def values_match(*, tree: list, text: str, cases: list[Case], expected: list[lis
         tally = yield from each_case([case_name(c) for c in cases], judge, detail, every=True)
         if not tally.failed:
             return Verdict(passed=True, notes=notes, cases=tally.cases)
-        first, where = tally.first, cases[tally.failed[0]]
+        return failure(raws, tally.first, tally.failed, gots, notes, tally.cases)
+
+    def failure(raws: list, first: Miss, failed: list[int], gots: list, notes: list[str], outcomes=None) -> Verdict:
         explained = all(gots[i] is not None and any(precision.close32(a, gots[i]) for a in expected[i])
-                        for i in tally.failed)
-        hint, note = _explain(hints, raws, gots, tally.failed, explained, tol.rtol)
-        message = (f"{len(tally.failed)} of {len(cases)} cases failed. First failure:\n"
-                   f"{case_header(where, about)}\n{text}:\n{first.message}")
+                        for i in failed)
+        hint, note = _explain(hints, raws, gots, failed, explained, tol.rtol)
+        message = (f"{len(failed)} of {len(cases)} cases failed. First failure:\n"
+                   f"{case_header(cases[failed[0]], about)}\n{text}:\n{first.message}")
         return Verdict(passed=False, message=with_hint(hint, message), kind=first.kind,
-                       notes=notes + ([note] if note else []), hint=hint, cases=tally.cases)
+                       notes=notes + ([note] if note else []), hint=hint, cases=outcomes)
     return Check(run=run, hints=hints)
 
 
@@ -135,9 +126,12 @@ def differences_match(*, tree: list, text: str, cases: list[Case], expected: lis
     value, against the same differences of the first right answer."""
     groups = groups_of(cases)
     request = calls_for(tree, cases)
+    all_close = AllDifferences(groups, expected, tol)
 
     def run(detail: bool = False) -> CheckRun:
         raws = yield request
+        if not detail and all_close(raws):
+            return Verdict(passed=True)
         if (gone := _missing(raws)):
             return gone
         gots = [None] * len(cases)
@@ -210,9 +204,14 @@ def gradient_vs_reference(*, tree: list, text: str, cases: list[Case],
     On a failure, the first hint whose mistake the values match on every case, as for a value
     check (`hints` holds the reference's own gradients on these cases as the right answers)."""
     request = calls_for(tree, cases)
+    tolerances = [_fd_tolerance(rounding) for _, rounding in differences]
+    all_close = AllClose([[estimate] for estimate, _ in differences], rtol=gradcheck.RTOL,
+                         atols=[atol for _, atol in tolerances])
 
     def run(detail: bool = False) -> CheckRun:
         raws = yield request
+        if not detail and all_close(raws) is not None:
+            return Verdict(passed=True)
         if (gone := _missing(raws)):
             return gone
         gots = [None] * len(cases)
@@ -222,7 +221,7 @@ def gradient_vs_reference(*, tree: list, text: str, cases: list[Case],
             gots[i], miss = numeric(raws[i], estimate.shape)
             if miss:
                 return miss
-            rtol, atol = _fd_tolerance(rounding)
+            rtol, atol = tolerances[i]
             if not explain:   # a failure is reported already: only count now
                 return None if cmp.matches(estimate, gots[i], rtol, atol) else Miss(kind="wrong_value", brief="")
             result = cmp.compare(estimate, gots[i], rtol, atol, expected_label="finite differences")

@@ -61,14 +61,18 @@ def shape_advice(expected_shape: tuple, got_shape: tuple) -> str:
     return ""
 
 
+def shape_note(expected_shape: tuple, got_shape: tuple) -> str:
+    """The note on a shape accepted because only size-1 dimensions differ."""
+    return (f"returned shape {got_shape} where {_what(expected_shape)} was expected; "
+            "accepted (only size-1 dimensions differ)")
+
+
 def fit_shape(expected_shape: tuple, got: np.ndarray) -> tuple[np.ndarray | None, str, str]:
     """(got reshaped to expected, note, error). Shapes that differ only by size-1 dims pass with a note."""
     if got.shape == expected_shape:
         return got, "", ""
     if squeezed(got.shape) == squeezed(expected_shape):
-        note = (f"returned shape {got.shape} where {_what(expected_shape)} was expected; "
-                "accepted (only size-1 dimensions differ)")
-        return got.reshape(expected_shape), note, ""
+        return got.reshape(expected_shape), shape_note(expected_shape, got.shape), ""
     return None, "", (f"wrong shape: expected {_what(expected_shape)}, got shape {got.shape}"
                       + shape_advice(expected_shape, got.shape))
 

@@ -11,9 +11,10 @@ import numpy as np
 
 from grader.judge import compare as cmp
 from grader.judge import gradcheck, precision
+from grader.judge.at_once import AllOwnDifferences
 from grader.judge.checks import _fd_tolerance, numeric
-from grader.judge.verdict import (Calls, Check, CheckRun, Miss, call, calls_for, case_header, case_name,
-                                  each_case, first_failure, with_hint)
+from grader.judge.verdict import (Calls, Check, CheckRun, Miss, Verdict, call, calls_for, case_header,
+                                  case_name, each_case, first_failure, with_hint)
 
 if TYPE_CHECKING:
     from grader.core.cases import Case
@@ -84,9 +85,12 @@ def gradient_vs_own(*, tree: list, text: str, of_tree: list, of_text: str, wrt: 
     request = Calls(c for case, moved in zip(cases, steps)
                     for c in [call(tree, case), call(of_tree, case)]
                     + [call(of_tree, case, changed={wrt: p[wrt]}) for p in moved])
+    all_close = AllOwnDifferences([case.inputs for case in cases], wrt) if weights is None else None
 
     def run(detail: bool = False) -> CheckRun:
         raws = yield request
+        if not detail and all_close is not None and all_close(raws):
+            return Verdict(passed=True)
         mine, start = [], 0
         for moved in steps:     # per case: the gradient, the forward there, then at each point
             mine.append(raws[start:start + 2 + len(moved)])

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from grader.judge import compare as cmp
-from grader.sandbox.protocol import MAX_DIMS, MAX_ELEMENTS, MAX_LEAVES, NUMBER_TYPES, WIRE_DTYPE
+from grader.sandbox.protocol import MAX_DIMS, MAX_ELEMENTS, MAX_LEAVES, NUMBER_TYPES, WIRE_DTYPE, Results
 
 
 class NotNumeric(Exception):
@@ -117,22 +117,43 @@ def as_array(raw: dict, expected_shape: tuple | None = None) -> np.ndarray:
     raise NotNumeric(f"returned {describe(raw)}, not a number or an array of numbers")
 
 
-def flat_numbers(raws: list, shapes: list[list[int]], sizes: list[int]) -> np.ndarray | None:
+def flat_numbers(raws: list, shapes: list[list[int]], sizes: list[int],
+                 squeezed: list[list[int]] | None = None) -> tuple[np.ndarray, int | None] | None:
     """Every result's numbers in one flat float64 array, if each is a well-formed number or
-    array of exactly its shape (a number for shape []); else None. For checking all cases at once."""
+    array of exactly its shape (a number for shape []), or with `squeezed` (each shape without
+    its size-1 dimensions) of a shape that differs from it only by size-1 dimensions; else None.
+    With the array, the index of the first result whose shape differs (None: none does). For
+    checking all cases at once. A reply read at once (protocol.Results) whose results have
+    exactly these shapes gives its numbers as they are."""
+    if type(raws) is Results and raws.shapes == shapes:
+        return raws.numbers, None
     data: list = []
-    for raw, shape, size in zip(raws, shapes, sizes):
+    reshaped = None
+    for i, (raw, shape, size) in enumerate(zip(raws, shapes, sizes)):
         if type(raw) is not dict:
             return None
         kind = raw.get("t")
-        if kind == "num" and not shape and type(raw.get("v")) is float:
+        if kind == "num" and type(raw.get("v")) is float:
+            if shape and (squeezed is None or squeezed[i]):
+                return None
+            if shape and reshaped is None:
+                reshaped = i
             data.append(np.array([raw["v"]]))
-        elif kind == "arr" and raw.get("shape") == shape and type(raw.get("a")) is np.ndarray \
-                and raw["a"].dtype == WIRE_DTYPE and raw["a"].size == size:
-            data.append(raw["a"])
-        else:
+            continue
+        if kind != "arr" or type(raw.get("a")) is not np.ndarray or raw["a"].dtype != WIRE_DTYPE \
+                or raw["a"].size != size:
             return None
-    return np.concatenate(data) if data else np.zeros(0)
+        got = raw.get("shape")
+        if got != shape:
+            if squeezed is None or type(got) is not list or not all(type(n) is int for n in got) \
+                    or [n for n in got if n != 1] != squeezed[i]:
+                return None
+            if reshaped is None:
+                reshaped = i
+        data.append(raw["a"])
+    if len(data) != len(shapes):
+        return None
+    return (np.concatenate(data) if data else np.zeros(0)), reshaped
 
 
 # The dtype names a reply may carry ("dt" of an array, "type" of a number); any other name is

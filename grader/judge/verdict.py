@@ -69,11 +69,23 @@ def calls_for(tree: list, cases: list[Case], mode: str = "value") -> Calls:
 
 # ---- words -------------------------------------------------------------------------------------
 
+_shown: dict[int, tuple[Case, str]] = {}   # id(case) -> (case, its inputs shown): made once per case
+SHOWN_CASES = 4096
+
+
 def show_inputs(case: Case) -> str:
+    """The case's inputs, a line each (then its context). Kept per case: every check failing on
+    a case shows its inputs, and NumPy's printing costs tens of microseconds an array."""
+    kept = _shown.get(id(case))
+    if kept is not None and kept[0] is case:   # the case itself is held, so its id is not reused
+        return kept[1]
     lines = [cmp.show(np.asarray(value), f"  {name} = ") for name, value in case.inputs.items()]
     if case.context:
         lines.append(f"  {case.context}")
-    return "\n".join(lines)
+    if len(_shown) >= SHOWN_CASES:
+        _shown.clear()
+    _shown[id(case)] = (case, "\n".join(lines))
+    return _shown[id(case)][1]
 
 
 def case_header(case: Case, about: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import gc
 import json
 import os
@@ -20,6 +21,7 @@ import resource
 import sys
 import time
 import traceback
+import warnings
 
 import numpy as np
 
@@ -28,6 +30,7 @@ from grader.sandbox.standins import StandInFinder, guarded_imports, notebook_bui
 
 # Bound now, before any student code runs: patching json or os later cannot touch the protocol.
 _loads, _dumps, _read, _write = json.loads, json.dumps, os.read, os.write
+_catch_warnings, _simplefilter = warnings.catch_warnings, warnings.simplefilter
 
 
 def _send(fd: int, data: bytes) -> None:
@@ -60,12 +63,27 @@ def _function(namespace, name: str):
     return fn
 
 
+_ndarray = np.ndarray
+
+
 def compiled(tree):
     """evaluate(tree, ...) as a function of (namespace, inputs), made once per expression."""
     kind = tree[0]
     if kind == "input":
         name = tree[1]
-        return lambda namespace, inputs: fresh(inputs[name])
+
+        def get(namespace, inputs):
+            value = inputs[name]
+            return value.copy() if isinstance(value, _ndarray) else value   # fresh, inline
+        return get
+    if kind == "call" and all(arg[0] == "input" for arg in tree[2]):   # the usual call: inputs only
+        name, names = tree[1], tuple(arg[1] for arg in tree[2])
+
+        def call_on_inputs(namespace, inputs):
+            fn = _function(namespace, name)
+            return fn(*[value.copy() if isinstance(value, _ndarray) else value
+                        for value in [inputs[n] for n in names]])
+        return call_on_inputs
     if kind == "call":
         name, args = tree[1], [compiled(arg) for arg in tree[2]]
 
@@ -136,21 +154,32 @@ class Item:
     gradient pass; only keys are taken from a shared value, which nothing else touches."""
     __slots__ = ("run", "case", "changed", "slot", "keys", "leaves")
 
-    def __init__(self, entry: dict, exprs: list, calls: list):
+    def __init__(self, entry: dict, exprs: list, calls: list, runs: dict):
         tree = exprs[entry["e"]]
         self.case, self.leaves = entry["c"], bool(entry.get("l"))
         self.changed = decode_inputs(entry["w"]) if "w" in entry else None
         if self.changed is None:
             call, self.keys = outermost_call(tree)
-            self.slot, self.run = (calls[entry["e"]], self.case), compiled(call)
+            self.slot, self.run = (calls[entry["e"]], self.case), _compiled_once(calls[entry["e"]], call, runs)
         else:
-            self.slot, self.keys, self.run = None, (), compiled(tree)
+            self.slot, self.keys, self.run = None, (), _compiled_once(_dumps(tree), tree, runs)
 
 
-def prepare_group(group: dict) -> list[Item]:
-    exprs = group["exprs"]
+def _compiled_once(key: str, tree, runs: dict):
+    """One function per distinct expression, shared by every item that runs it: a child that
+    calls them writes (reference counts) to few pages of the server's memory, so forking copies
+    few of them."""
+    run = runs.get(key)
+    if run is None:
+        run = runs[key] = compiled(tree)
+    return run
+
+
+def prepare_group(group: dict, runs: dict | None = None) -> list[Item]:
+    """A group's items; runs: the compiled expressions by their JSON, shared across groups."""
+    exprs, runs = group["exprs"], {} if runs is None else runs
     calls = [_dumps(outermost_call(tree)[0]) for tree in exprs]   # the memo's key
-    return [Item(entry, exprs, calls) for entry in group["items"]]
+    return [Item(entry, exprs, calls, runs) for entry in group["items"]]
 
 
 class Program:
@@ -159,7 +188,8 @@ class Program:
 
     def __init__(self, program: dict):
         self.cases = {key: decode_inputs(encoded) for key, encoded in program["cases"].items()}
-        self.groups = [prepare_group(g) for g in program.get("groups", [])]
+        self.runs: dict = {}
+        self.groups = [prepare_group(g, self.runs) for g in program.get("groups", [])]
 
 
 def run_item(item: Item, namespace: dict, cases: dict, memo: dict, reply: Reply) -> None:
@@ -200,6 +230,9 @@ MEMO_BYTES = 1 << 20     # the largest value the memo keeps
 def _small(value) -> bool:
     """Whether a value's arrays (looked for two containers deep) stay under MEMO_BYTES; a value
     that cannot be looked at is not kept."""
+    kind = type(value)
+    if kind is float or kind is _ndarray:   # the usual values, first
+        return kind is float or value.nbytes <= MEMO_BYTES
     try:
         return _fits(value, 0)
     except BaseException:
@@ -239,38 +272,134 @@ def load(units: list[dict], offer: str = "NumPy") -> tuple[dict, dict]:
     exit() and KeyboardInterrupt, which end a script. Imports the
     sandbox lacks get stand-ins (grader/standins.py); `offer` names what to use instead."""
     names = frozenset(f"<{unit['name']}>" for unit in units)
-    parsed = {unit["name"]: _parse(unit) for unit in units}
-    guarded = frozenset(g for unit in units if not isinstance(parsed[unit["name"]], SyntaxError)
-                        for g in guarded_imports(parsed[unit["name"]], f"<{unit['name']}>"))
-    finder = StandInFinder(names, guarded, offer)
+    finder = StandInFinder(names, _Guarded(units), offer)
     sys.meta_path.append(finder)
     namespace = {"__name__": "submission",
                  "__builtins__": {**vars(builtins), **notebook_builtins()}}
-    problems = []
+    problems: list[dict] = []
     for unit in units:
-        tree, filename = parsed[unit["name"]], f"<{unit['name']}>"
-        if isinstance(tree, SyntaxError):
-            problems.append({"t": "raised", "type": "SyntaxError", "msg": tree.msg, "unit": unit["name"],
-                             "where": f"{unit['name']}, line {tree.lineno}", "whole": True})
-            continue
-        flags = 0
-        pieces = [tree.body] if unit.get("cell") else [[statement] for statement in tree.body]
-        for piece in pieces:
-            flags |= _future_flags(piece)
-            try:
-                exec(compile(ast.Module(piece, type_ignores=[]), filename, "exec", flags=flags,
-                             dont_inherit=True), namespace)
-            except BaseException as err:
-                problem = _raised(err, outermost=filename)
-                problem["unit"] = unit["name"]
-                problems.append(problem)
-                if unit.get("cell") or isinstance(err, (SystemExit, KeyboardInterrupt)):
-                    problem["stopped"] = True
-                    break
+        _run_unit(unit, namespace, problems)
     return namespace, {"problems": problems[:50], "stand_ins": finder.display,
                        "placeholders": finder.placeholders,
                        "functions": sorted(k for k, v in namespace.items()
                                            if callable(v) and not k.startswith("__"))}
+
+
+class _Guarded:
+    """(filename, line) of the units' imports inside a `try` that handles ImportError (what
+    StandInFinder asks with `in`), found from their syntax trees the first time it is asked:
+    a submission whose imports all exist is never parsed for it."""
+
+    def __init__(self, units: list[dict]):
+        self.units, self.found = units, None
+
+    def __contains__(self, where) -> bool:
+        if self.found is None:
+            trees = [(unit, _parse(unit)) for unit in self.units]
+            self.found = frozenset(g for unit, tree in trees if not isinstance(tree, SyntaxError)
+                                   for g in guarded_imports(tree, f"<{unit['name']}>"))
+        return where in self.found
+
+
+# Where an exception was raised in a unit run whole is read from its code's positions (3.11+);
+# before, every unit runs statement by statement.
+_WHOLE = hasattr(compile("", "", "exec"), "co_positions")
+
+
+def _run_unit(unit: dict, namespace: dict, problems: list[dict]) -> None:
+    """A unit compiled and run whole, the usual case (a syntax tree of it costs more than running
+    it); split into statements only when it does not compile as a whole, or when a statement
+    of a script fails: the statements after that one still run, one by one."""
+    filename = f"<{unit['name']}>"
+    code = None
+    if _WHOLE:
+        try:
+            code = compile(unit["source"], filename, "exec", dont_inherit=True)
+        except BaseException:   # reported as before, from its syntax tree
+            code = None
+    if code is not None:
+        try:
+            exec(code, namespace)
+            return
+        except BaseException as err:
+            if _report(err, unit, filename, problems):
+                return
+            tree, start = _parse(unit), _failed_statement(code, err)
+    else:
+        tree, start = _parse(unit), 0
+    if isinstance(tree, SyntaxError):
+        if start == 0:
+            problems.append({"t": "raised", "type": "SyntaxError", "msg": tree.msg, "unit": unit["name"],
+                             "where": f"{unit['name']}, line {tree.lineno}", "whole": True})
+        return
+    again = bool(start)   # these statements were compiled once: their warnings were shown then
+    if start:
+        start = _after(tree.body, *start)
+    flags = _future_flags(tree.body[:start])
+    pieces = [tree.body] if unit.get("cell") else [[statement] for statement in tree.body[start:]]
+    for piece in pieces:
+        flags |= _future_flags(piece)
+        try:
+            with _quiet() if again else _as_is:
+                code = compile(ast.Module(piece, type_ignores=[]), filename, "exec", flags=flags, dont_inherit=True)
+            exec(code, namespace)
+        except BaseException as err:
+            if _report(err, unit, filename, problems):
+                break
+
+
+_as_is = contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _quiet():
+    with _catch_warnings():
+        _simplefilter("ignore")
+        yield
+
+
+def _report(err: BaseException, unit: dict, filename: str, problems: list[dict]) -> bool:
+    """Add what a unit raised to problems; whether the unit stops there (a cell, exit(), Ctrl-C)."""
+    problem = _raised(err, outermost=filename)
+    problem["unit"] = unit["name"]
+    problems.append(problem)
+    if unit.get("cell") or isinstance(err, (SystemExit, KeyboardInterrupt)):
+        problem["stopped"] = True
+        return True
+    return False
+
+
+def _failed_statement(code, err: BaseException) -> tuple[int, int | None]:
+    """(line, column or None) in the unit of the instruction of its top-level code that was
+    running when err was raised."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_frame.f_code is not code:
+        tb = tb.tb_next
+    if tb is None:   # not raised in the unit's own code: nothing known, nothing after it runs
+        return (1 << 30, None)
+    positions = list(code.co_positions())
+    line, _, column, _ = positions[tb.tb_lasti // 2] if 0 <= tb.tb_lasti // 2 < len(positions) else (None,) * 4
+    return (line, column) if line is not None and column is not None else (tb.tb_lineno, None)
+
+
+def _after(body: list, line: int, column: int | None) -> int:
+    """The index of the statement after the top-level statement holding (line, column): by its
+    source span, decorators included; without a column, the last one starting on or before the
+    line (statements sharing that line after it do not run)."""
+    held = len(body) - 1
+    for index, node in enumerate(body):
+        begin = min([(node.lineno, node.col_offset)]
+                    + [(d.lineno, d.col_offset) for d in getattr(node, "decorator_list", ())])
+        if column is None:
+            if begin[0] > line:
+                return index
+            continue
+        if begin <= (line, column) < (node.end_lineno, node.end_col_offset):
+            return index + 1
+        if begin > (line, column):
+            held = index - 1
+            break
+    return held + 1
 
 
 def _parse(unit: dict):
@@ -333,7 +462,7 @@ def serve(rfd: int, wfd: int, program: Program | None = None) -> None:
         if "program" in request:
             program, memo = Program(request["program"]), {}
         for position, wanted in enumerate(request["run"]):
-            group = program.groups[wanted] if type(wanted) is int else prepare_group(wanted)
+            group = program.groups[wanted] if type(wanted) is int else prepare_group(wanted, program.runs)
             answer(group, request["nonce"], position, namespace, program.cases, memo, wfd)
 
 

@@ -17,8 +17,10 @@ malformed frame raises Malformed, which fails the call that sent it.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import re
 import struct
 
 import numpy as np
@@ -147,10 +149,21 @@ def _depth_within(value, limit: int) -> bool:
 _DECODER = json.JSONDecoder(parse_int=_bounded_int, object_pairs_hook=_unique_keys)
 
 
+# The JSON part of a reply as the child writes it (Reply.frame) when every result is a number or
+# an array: read by this pattern into the very dict the parser below would make (a hex nonce,
+# integers without leading zeros and of at most MAX_INT_DIGITS digits), for it is most frames;
+# anything else, however close, takes the parser.
+_PLAIN_REPLY = re.compile(rb'\{"nonce": "([0-9a-f]{0,64})", "g": (0|[1-9][0-9]{0,18}), '
+                          rb'"n": (0|[1-9][0-9]{0,18}), "i": (0|[1-9][0-9]{0,18}), "x": \[\]\}')
+
+
 def parse_json(data: bytes):
     """A frame's JSON part, with bounded work and memory: counts first (cheap byte scans), then
     the parse with integers of bounded length and no duplicate keys, then the nesting depth.
     NaN and Infinity are kept (a literal such as 1e999 reads as inf)."""
+    if (plain := _PLAIN_REPLY.fullmatch(data)) is not None:
+        nonce, position, count, described = plain.groups()
+        return {"nonce": nonce.decode(), "g": int(position), "n": int(count), "i": int(described), "x": []}
     containers = data.count(b"[") + data.count(b"{")
     if containers > MAX_FRAME_CONTAINERS:
         raise Malformed(f"more than {MAX_FRAME_CONTAINERS} lists and objects")
@@ -418,7 +431,16 @@ def reply_head(message: dict) -> tuple[str | None, int | None]:
     return (nonce if type(nonce) is str else None), (position if type(position) is int else None)
 
 
-def parse_reply(message: dict, blob: bytes, count: int) -> list[dict]:
+class Results(list):
+    """A group's results (parse_reply). When they are all numbers, or all arrays of one number of
+    dimensions: `numbers`, every result's numbers in order in one read-only array (each
+    result's "a" is a slice of it), and `shapes`, their shapes (a number's is []), so the judge
+    can take them all at once; else both None."""
+    numbers: np.ndarray | None = None
+    shapes: list[list[int]] | None = None
+
+
+def parse_reply(message: dict, blob: bytes, count: int) -> Results:
     """A group's results, from a reply whose JSON part (message, parsed by parse_json) names the
     call: exactly `count` well-formed results. A number is {"t": "num", "v", "type"}; an array
     {"t": "arr", "shape", "a": its numbers, flat, "dt"}, a read-only view of the frame's binary
@@ -439,11 +461,14 @@ def parse_reply(message: dict, blob: bytes, count: int) -> list[dict]:
                 or not 0 <= entry[0] < count or entry[0] in special:
             raise Malformed("an other result without its own place")
         special[entry[0]] = clean_result(entry[1])
-    codes = np.frombuffer(blob, DESCRIPTOR_DTYPE, described).tolist()
+    table = np.frombuffer(blob, DESCRIPTOR_DTYPE, described)
     numbers = np.frombuffer(blob, WIRE_DTYPE, offset=described * 8)
     numbers.flags.writeable = False
+    if not others and (results := _uniform(table, numbers, count)) is not None:
+        return results
+    codes = table.tolist()
     total, names = len(numbers), len(NAMES)
-    results, at, used = [], 0, 0
+    results, at, used = Results(), 0, 0
     for index in range(count):
         raw = special.get(index) if special else None
         if raw is not None:
@@ -480,6 +505,41 @@ def parse_reply(message: dict, blob: bytes, count: int) -> list[dict]:
         at, used = at + 3 + dims, used + size
     if at != described or used != total:
         raise Malformed("a binary part longer than its results")
+    return results
+
+
+def _uniform(table: np.ndarray, numbers: np.ndarray, count: int) -> Results | None:
+    """parse_reply's results when they are all numbers or all arrays of one number of dimensions
+    and every descriptor is well-formed, checked column by column; else None (parse_reply then
+    reads the descriptors one by one, and says what is wrong with them)."""
+    codes = table.tolist()
+    if not count or len(codes) < 3:
+        return None
+    kind, dims = codes[0], codes[2]
+    width = 3 + dims
+    if not 0 <= dims <= MAX_DIMS or len(codes) != count * width or (kind != ARRAY and (kind != NUMBER or dims)):
+        return None
+    dtypes = codes[1::width]
+    if codes[0::width].count(kind) != count or codes[2::width].count(dims) != count \
+            or min(dtypes) < 0 or max(dtypes) >= len(NAMES):
+        return None
+    names = [NAMES[code] for code in dtypes]
+    if kind == NUMBER:
+        if len(numbers) != count:
+            return None
+        results = Results([{"t": "num", "v": v, "type": name} for v, name in zip(numbers.tolist(), names)])
+        results.numbers, results.shapes = numbers, [[]] * count
+        return results
+    columns = [codes[3 + j::width] for j in range(dims)]
+    if columns and (min(map(min, columns)) < 0 or max(map(max, columns)) > MAX_ELEMENTS):
+        return None
+    shapes = [list(shape) for shape in zip(*columns)] if columns else [[] for _ in range(count)]
+    sizes = [math.prod(shape) for shape in shapes]
+    if max(sizes) > MAX_ELEMENTS or sum(sizes) != len(numbers):
+        return None
+    results = Results([{"t": "arr", "shape": shape, "a": numbers[end - size:end], "dt": name}
+                       for shape, size, end, name in zip(shapes, sizes, itertools.accumulate(sizes), names)])
+    results.numbers, results.shapes = numbers, shapes
     return results
 
 
