@@ -14,6 +14,9 @@ from grader.judge import gradcheck
 from grader.judge.values import flat_numbers
 
 
+_UNMADE = object()
+
+
 class AllClose:
     """Every case at once: the raw results, if each is a well-formed number or array of its first
     right answer's shape (or one differing from it only by size-1 dimensions, which the contract
@@ -32,17 +35,30 @@ class AllClose:
         self.shapes = [list(a.shape) for a in self.firsts]
         self.squeezed = [[n for n in a.shape if n != 1] for a in self.firsts]
         self.sizes = [a.size for a in self.firsts]
-        # all of a case's answers of one shape, and none empty: else case by case decides
-        self.usable = all(a.size and all(b.shape == a.shape for b in answers)
-                          for a, answers in zip(self.firsts, expected))
+        self.usable = all(a.size for a in self.firsts)   # an empty answer: case by case decides
         starts = np.cumsum([0] + self.sizes[:-1]).astype(np.intp)
         self.starts = starts
         self.reference = np.concatenate([a.ravel() for a in self.firsts]) if self.firsts else np.zeros(0)
         self.limit = np.repeat(np.asarray(atols, dtype=np.float64), self.sizes) + rtol * np.abs(self.reference) \
             if self.firsts else np.zeros(0)
-        # the other right answers, rank by rank: which cases have one, where their numbers are
-        # in the flat results, the numbers, their limits, where each case starts among them
-        self.alternates = []
+        # the other right answers are looked at only when a case misses its first: a plan makes
+        # them only then (grader.core.answers.Answers), and most checks pass on the first
+        self._expected, self._atols, self._rtol = expected, atols, rtol
+        self._alternates = _UNMADE
+
+    def alternates(self) -> list | None:
+        """The other right answers, rank by rank: which cases have one, where their numbers are
+        in the flat results, the numbers, their limits, where each case starts among them. None
+        when a case's answers differ in shape: case by case decides."""
+        if self._alternates is _UNMADE:
+            self._alternates = self._other_answers()
+        return self._alternates
+
+    def _other_answers(self) -> list | None:
+        expected, atols, rtol, starts = self._expected, self._atols, self._rtol, self.starts
+        if not all(b.shape == a.shape for a, answers in zip(self.firsts, expected) for b in answers):
+            return None
+        found = []
         for rank in range(1, max((len(answers) for answers in expected), default=1)):
             cases = [i for i, answers in enumerate(expected) if len(answers) > rank]
             values = np.concatenate([expected[i][rank].ravel() for i in cases])
@@ -50,7 +66,8 @@ class AllClose:
             limit = np.repeat(np.asarray([atols[i] for i in cases], dtype=np.float64),
                               [self.sizes[i] for i in cases]) + rtol * np.abs(values)
             within = np.cumsum([0] + [self.sizes[i] for i in cases[:-1]]).astype(np.intp)
-            self.alternates.append((np.array(cases, dtype=np.intp), positions, values, limit, within))
+            found.append((np.array(cases, dtype=np.intp), positions, values, limit, within))
+        return found
 
     def __call__(self, raws: list) -> list[str] | None:
         found = self.each(raws)
@@ -74,7 +91,10 @@ class AllClose:
         if odd.any():
             close |= _same(data, self.reference, odd)
         passed = np.logical_and.reduceat(close, self.starts)
-        for cases, positions, values, limit, within in self.alternates:
+        alternates = self.alternates()
+        if alternates is None:
+            return None
+        for cases, positions, values, limit, within in alternates:
             if passed[cases].all():
                 break
             got = data[positions]
