@@ -229,3 +229,22 @@ def test_a_plain_reply_head_is_read_as_the_parser_reads_it():
     with pytest.raises(Malformed, match="not JSON"):
         protocol.parse_json(head.replace(b'"g": 3', b'"g": 03'))
     assert protocol.parse_json(head.replace(b'"x": []', b'"x": [[0, {"t": "none"}]]'))["x"] == [[0, {"t": "none"}]]
+
+
+def test_a_child_sent_its_program_decodes_each_case_and_group_when_first_asked(dis02):
+    """A `grader check` child: its first reply waits only for what the first request needs; what
+    it decodes later is what a fork server decodes at once."""
+    import json
+    from grader.sandbox import child
+    text = program_for(plan_for(dis02, 182))[0].text()
+    now, later = child.Program(json.loads(text)), child.Program(json.loads(text), now=False)
+    assert len(later.cases) == 0 and all(g is None for g in later.groups)
+    key = next(iter(now.cases))
+    assert later.cases[key].keys() == now.cases[key].keys()
+    assert all(np.array_equal(a, b) for a, b in zip(later.cases[key].values(), now.cases[key].values()))
+    assert len(later.cases) == 1
+    group = later.group(3)
+    assert later.group(3) is group and sum(g is not None for g in later.groups) == 1
+    assert [(i.case, i.keys, i.leaves) for i in group] == [(i.case, i.keys, i.leaves) for i in now.groups[3]]
+    with pytest.raises(KeyError):
+        later.cases["no such case"]

@@ -18,6 +18,8 @@ from pathlib import Path
 ROOT = Path("/sys/fs/cgroup")
 GROUP_TASKS = 64                  # processes and threads one submission may have at once
 GROUP_BASELINE = 256 << 20        # memory for the interpreter and NumPy, on top of the budget
+POLL_SECONDS = 0.0005             # how often a killed group is looked at: a close waits for the deaths, not the clock
+REMOVE_SECONDS = 5                # how long its folders are tried, as its killing is
 
 
 def _own(controller: str | None) -> Path | None:
@@ -155,7 +157,7 @@ class Cgroup:
                 (self.folders[0] / "cgroup.kill").write_text("1")
             except OSError:
                 pass
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + REMOVE_SECONDS
         while time.monotonic() < deadline:
             pids = self.all_pids()
             if not pids:
@@ -165,21 +167,24 @@ class Cgroup:
                     os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-            time.sleep(0.0005)
+            time.sleep(POLL_SECONDS)
 
     def remove(self) -> None:
         """Kill everything in the group and below, and remove their folders."""
         self.kill_all()
+        deadline = time.monotonic() + REMOVE_SECONDS
         for top in self.folders:
             for folder, _, _ in sorted(os.walk(top), key=lambda entry: -len(entry[0])):   # deepest first
-                for _ in range(500):   # a killed task leaves the group a moment after it dies
+                while True:   # a killed task leaves the group a moment after it dies (longer on a busy machine)
                     try:
                         os.rmdir(folder)
                         break
                     except FileNotFoundError:
                         break
                     except OSError:
-                        time.sleep(0.0005)
+                        if time.monotonic() > deadline:
+                            break
+                        time.sleep(POLL_SECONDS)
 
 
 def _members(folder: Path) -> list[int]:

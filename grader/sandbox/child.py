@@ -182,14 +182,38 @@ def prepare_group(group: dict, runs: dict | None = None) -> list[Item]:
     return [Item(entry, exprs, calls, runs) for entry in group["items"]]
 
 
+class _Cases(dict):
+    """Cases decoded when first asked for."""
+
+    def __init__(self, encoded: dict):
+        super().__init__()
+        self.encoded = encoded
+
+    def __missing__(self, key):
+        value = self[key] = decode_inputs(self.encoded[key])
+        return value
+
+
 class Program:
     """What a child needs before any request (grader.sandbox.protocol): every case's inputs and
-    the groups of calls it will be asked for, decoded and compiled once."""
+    the groups of calls it will be asked for, decoded and compiled once: all at once in a fork
+    server (every child it forks inherits them), else each when first asked for (the judge waits
+    for a child's first reply, not for the groups of parts it has not asked about yet)."""
 
-    def __init__(self, program: dict):
-        self.cases = {key: decode_inputs(encoded) for key, encoded in program["cases"].items()}
+    def __init__(self, program: dict, now: bool = True):
         self.runs: dict = {}
-        self.groups = [prepare_group(g, self.runs) for g in program.get("groups", [])]
+        self.encoded_groups = program.get("groups", [])
+        if now:
+            self.cases = {key: decode_inputs(encoded) for key, encoded in program["cases"].items()}
+            self.groups = [prepare_group(g, self.runs) for g in self.encoded_groups]
+        else:
+            self.cases = _Cases(program["cases"])
+            self.groups = [None] * len(self.encoded_groups)
+
+    def group(self, index: int) -> list:
+        if self.groups[index] is None:
+            self.groups[index] = prepare_group(self.encoded_groups[index], self.runs)
+        return self.groups[index]
 
 
 def run_item(item: Item, namespace: dict, cases: dict, memo: dict, reply: Reply) -> None:
@@ -460,9 +484,9 @@ def serve(rfd: int, wfd: int, program: Program | None = None) -> None:
             return
         request = received[0]
         if "program" in request:
-            program, memo = Program(request["program"]), {}
+            program, memo = Program(request["program"], now=False), {}
         for position, wanted in enumerate(request["run"]):
-            group = program.groups[wanted] if type(wanted) is int else prepare_group(wanted, program.runs)
+            group = program.group(wanted) if type(wanted) is int else prepare_group(wanted, program.runs)
             answer(group, request["nonce"], position, namespace, program.cases, memo, wfd)
 
 
