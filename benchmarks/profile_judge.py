@@ -4,7 +4,10 @@ print the CPU per submission of this judge and of the sandbox's side (fork serve
 counted by a cpuacct control group where one can be made), the requests per submission, and with
 --cprofile the top functions by own and by cumulative time (the judge's only).
 
-    python benchmarks/profile_judge.py [--size 100] [--cprofile] [--top 25] [--isolation auto]
+    python benchmarks/profile_judge.py [--size 100] [--cprofile [--cpu-timer]] [--top 25] [--isolation auto]
+
+--cpu-timer: cProfile counts CPU time, so waits for the child (select, reading replies) drop out
+of the listing; every call then costs more to count, so compare shares, not milliseconds.
 """
 import argparse
 import cProfile

@@ -235,3 +235,26 @@ def test_a_pool_that_breaks_at_hand_out_loses_no_submission(tmp_path, monkeypatc
         batch.run()
     assert sorted(json.loads(line)["submission"] for line in written) == ["a", "b", "c"]
     assert _PoolThatBreaks.made == 2
+
+
+def test_a_batch_names_the_mistakes_check_names(tmp_path):
+    """A batch makes its hints' values only where a student's values are held against them
+    (grader.judge.hints.Hints.lazy, the preflight having made them all): each document names the
+    same mistakes, with the same messages, as `grader check` does."""
+    root = tmp_path / "class"
+    root.mkdir()
+    names = ["db1-no-mask", "logp-no-prior", "dz2-without-sigmoid", "ridge-two-lam", "dx-missing-skip"]
+    for name in names:
+        (root / f"{name}.py").write_text(apply(BASE, next(m for m in MUTANTS if m.name == name)))
+    out = tmp_path / "out.jsonl"
+    assert run_cli("batch", root, "--out", out, "-j", "2").returncode == 0
+    graded = documents(out)
+    hinted = 0
+    for name in names:
+        alone = json.loads(run_cli("check", root / f"{name}.py", "--json").stdout)
+        in_batch = graded[f"{name}.py"]
+        for part, same in zip(alone["parts"], in_batch["parts"]):
+            assert [(c["hint"], c["message"]) for c in part["checks"]] == \
+                [(c["hint"], c["message"]) for c in same["checks"]], (name, part["id"])
+            hinted += sum(c["hint"] is not None for c in part["checks"])
+    assert hinted >= len(names)

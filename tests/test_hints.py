@@ -350,3 +350,33 @@ def test_a_failure_makes_the_mistakes_only_up_to_the_one_that_fits(dis02, grade_
     for c in checks:
         lazily = c.check.hints.made_so_far()
         assert [m.message for m in c.check.hints.every_mistake()][:len(lazily)] == [m.message for m in lazily]
+
+
+@pytest.mark.parametrize("up_to_constant", [False, True])
+def test_made_lazily_the_same_hint_fires(up_to_constant):
+    """A batch makes a mistake's values only where they are looked at (Hints.lazy): the hint
+    told is the one made in full tells, on values right, wrong, of a mistake, or none at all."""
+    rng = np.random.default_rng(5)
+    tol = Tolerance()
+    for trial in range(60):
+        count = int(rng.integers(2, 9))
+        cases = [Case({"a": float(rng.normal())}, family="random", index=i, group=i // 4, key=f"s/{i}")
+                 for i in range(count)]
+        expected = [[np.array(2 * c.inputs["a"])] for c in cases]
+        shifts = [0.0, 1.0, 2.0, 3.0]      # mistake k is off by shifts[k]; 0: the right answer
+        claims = rng.random(count) < 0.8   # where mistake 2 makes a claim
+        told = [(f"off by {s}", ["call", f"m{k}", [["input", "a"]]]) for k, s in enumerate(shifts)]
+        namespaces = [{**{f"m{k}": (lambda a, s=s: 2 * a + s) for k, s in enumerate(shifts)},
+                       "m2": lambda a: 2 * a + 2.0 if claims[[c.inputs["a"] for c in cases].index(a)] else None}]
+        made = {lazy: hints.Hints(told, namespaces, cases, expected, tol, up_to_constant=up_to_constant)
+                for lazy in (False, True)}
+        made[True].lazy = True
+        for _ in range(8):
+            picked = rng.integers(0, len(shifts) + 1, count)   # per case: a mistake's value, or noise
+            observed = [None if rng.random() < 0.05 else
+                        np.array(2 * c.inputs["a"] + (shifts[k] if k < len(shifts) else rng.normal()))
+                        for c, k in zip(cases, picked)]
+            failed = [i for i, k in enumerate(picked) if k != 0]
+            if failed:
+                assert made[True](observed, failed) == made[False](observed, failed)
+    assert made[True]._made is None and not made[True].made_so_far() and made[False].made_so_far()

@@ -245,6 +245,7 @@ def test_a_child_sent_its_program_decodes_each_case_and_group_when_first_asked(d
     assert len(later.cases) == 1
     group = later.group(3)
     assert later.group(3) is group and sum(g is not None for g in later.groups) == 1
-    assert [(i.case, i.keys, i.leaves) for i in group] == [(i.case, i.keys, i.leaves) for i in now.groups[3]]
+    assert [(i.slot, i.keys, i.leaves) for i in group] == [(i.slot, i.keys, i.leaves) for i in now.groups[3]]
+    assert all(a.inputs.keys() == b.inputs.keys() for a, b in zip(group, now.groups[3]))
     with pytest.raises(KeyError):
         later.cases["no such case"]

@@ -34,6 +34,7 @@ from grader.batch.folders import Found
 from grader.sandbox.cgroup import Cgroup
 from grader.core import spec as specs
 from grader.core.engine import grade, not_graded, unreadable
+from grader.core.plan import plan_for
 from grader.sandbox.forkserver import ForkServer
 
 REGRADES = 2
@@ -59,6 +60,8 @@ def _start_worker(problem: str, seed: int, isolation: str, shared: dict) -> None
 
 def _grade_one(item: Found) -> str:
     problem, seed, isolation, server = (_worker[key] for key in ("problem", "seed", "isolation", "server"))
+    if item.path is not None and item.seed in (None, seed) and not _worker.get("lazy"):
+        _hints_made_lazily(problem, seed)
     seed = seed if item.seed is None else item.seed     # a Gradescope export's student: their own
     if item.path is None:
         doc = unreadable(problem, seed, item.id, item.problem, isolation)
@@ -70,6 +73,16 @@ def _grade_one(item: Found) -> str:
                 break
     doc.students, doc.seed_rule = item.students, item.seed_rule
     return doc.model_dump_json()
+
+
+def _hints_made_lazily(problem, seed: int) -> None:
+    """The batch's own seed: before any worker started, grader.core.preflight made every mistake
+    of its plan on every case without error, so a worker makes a mistake's values only on the
+    cases a failing student's values are held against (grader.judge.hints.Hints.lazy)."""
+    for planned in (p for checks in plan_for(problem, seed).parts.values() for p in checks):
+        if planned.check.hints:
+            planned.check.hints.lazy = True
+    _worker["lazy"] = True
 
 
 @contextmanager

@@ -69,6 +69,8 @@ class Hints:
         self.units = groups_of(cases) if up_to_constant else [[i] for i in range(len(cases))]
         self._made: list[Mistake] | None = None
         self._each: dict[int, Mistake] = {}   # told's mistakes made so far, by place (__call__)
+        self._values: dict[tuple[int, int], list | None] = {}   # (mistake, case) -> values, made lazily
+        self._distincts: dict[tuple[int, int], bool] = {}        # (mistake, unit) -> _distinct, lazily
 
     @classmethod
     def known(cls, values: list[tuple[str, list]], cases: list[Case], expected: list[list[np.ndarray]],
@@ -80,6 +82,11 @@ class Hints:
             found = [made._mistake(message, per_case) for message, per_case in values]
         made._made = [m for m in found if any(m.distinct)]
         return made
+
+    # Whether a mistake's values may be made only where they are looked at (__call__): for a
+    # plan whose every mistake was made once on every case without error (a batch's seed, made
+    # by grader.core.preflight), so that no mistake left unmade could have raised.
+    lazy = False
 
     def __bool__(self) -> bool:
         return bool(self.told) or bool(self._made)
@@ -125,19 +132,36 @@ class Hints:
         return self._mistake(message, [self.values(tree, case) for case in self.cases])
 
     def _mistake(self, message: str, values: list) -> Mistake:
-        distinct = []
-        for unit in self.units:
-            if any(values[i] is None for i in unit):
-                distinct.append(False)
-            elif self.up_to_constant:
-                mistaken = np.array([values[i][0].item() for i in unit])
-                right = np.array([self.expected[i][0].item() for i in unit])
-                distinct.append(not compare_differences(right, mistaken, self.tol).passed
-                                and not compare_differences(mistaken, right, self.tol).passed)
-            else:
-                i = unit[0]
-                distinct.append(not any(self._close(r, m) for r in self.expected[i] for m in values[i]))
-        return Mistake(message, values, distinct)
+        return Mistake(message, values, [self._distinct(values, unit) for unit in self.units])
+
+    def _distinct(self, values, unit: list[int]) -> bool:
+        """Whether the mistake's values differ from every right answer on a unit."""
+        if any(values[i] is None for i in unit):
+            return False
+        if self.up_to_constant:
+            mistaken = np.array([values[i][0].item() for i in unit])
+            right = np.array([self.expected[i][0].item() for i in unit])
+            return not compare_differences(right, mistaken, self.tol).passed \
+                and not compare_differences(mistaken, right, self.tol).passed
+        i = unit[0]
+        return not any(self._close(r, m) for r in self.expected[i] for m in values[i])
+
+    def _first_made_lazily(self, observed: list, failed_units: list[int], float32: bool) -> str | None:
+        """__call__'s answer, making each mistake's values case by case, in the order they are
+        looked at, and keeping them: a mistake is ruled out at the first unit where it differs
+        from the student's values, so most are made on a few cases only."""
+        with np.errstate(all="ignore"):
+            for index, (message, tree) in enumerate(self.told):
+                mistake = Mistake(message, _Made(self, index, tree), [])
+                if any(self._distinct_kept(index, mistake.values, k) for k in failed_units) and \
+                        all(self._agrees(mistake, unit, observed, float32) for unit in self.units):
+                    return message
+        return None
+
+    def _distinct_kept(self, index: int, values, k: int) -> bool:
+        if (index, k) not in self._distincts:
+            self._distincts[index, k] = self._distinct(values, self.units[k])
+        return self._distincts[index, k]
 
     def _close(self, a: np.ndarray, b: np.ndarray) -> bool:
         rtol, atol = self.tol.rtol, self.tol.atol
@@ -168,8 +192,23 @@ class Hints:
         need match a mistake only to float32's precision (grader.judge.precision.close32)."""
         failed = set(failed)
         failed_units = [k for k, unit in enumerate(self.units) if failed.intersection(unit)]
+        if self.lazy and self._made is None:
+            return self._first_made_lazily(observed, failed_units, float32)
         for mistake in self._in_order():
             if any(mistake.distinct[k] for k in failed_units) and \
                     all(self._agrees(mistake, unit, observed, float32) for unit in self.units):
                 return mistake.message
         return None
+
+
+class _Made:
+    """A mistake's values, case by case, made the first time each is read and kept on its Hints."""
+
+    def __init__(self, hints: Hints, index: int, tree: list):
+        self.hints, self.index, self.tree = hints, index, tree
+
+    def __getitem__(self, i: int):
+        kept = self.hints._values
+        if (self.index, i) not in kept:
+            kept[self.index, i] = self.hints.values(self.tree, self.hints.cases[i])
+        return kept[self.index, i]

@@ -149,37 +149,50 @@ def _raised(err: BaseException, outermost: str | None = None) -> dict:
 
 class Item:
     """One call of a group, made ready once (in a fork server, for every child it forks): its
-    expression compiled, its changed inputs decoded. Without changed inputs, the outermost call
-    is shared by every item of the same call and case (`slot`), so five gradients can read one
-    gradient pass; only keys are taken from a shared value, which nothing else touches."""
-    __slots__ = ("run", "case", "changed", "slot", "keys", "leaves")
+    expression compiled, its case's inputs and its changed inputs decoded. Without changed inputs,
+    the outermost call is shared by every item of the same call and case (`slot`), so five
+    gradients can read one gradient pass; only keys are taken from a shared value, which nothing
+    else touches."""
+    __slots__ = ("run", "inputs", "changed", "slot", "keys", "leaves")
 
-    def __init__(self, entry: dict, exprs: list, calls: list, runs: dict):
+    def __init__(self, entry: dict, exprs: list, calls: list, shared: Shared):
         tree = exprs[entry["e"]]
-        self.case, self.leaves = entry["c"], bool(entry.get("l"))
+        self.inputs, self.leaves = shared.cases[entry["c"]], bool(entry.get("l"))
         self.changed = decode_inputs(entry["w"]) if "w" in entry else None
         if self.changed is None:
-            call, self.keys = outermost_call(tree)
-            self.slot, self.run = (calls[entry["e"]], self.case), _compiled_once(calls[entry["e"]], call, runs)
+            call, keys = outermost_call(tree)
+            self.slot, self.keys = shared.one((calls[entry["e"]], entry["c"])), shared.one(tuple(keys))
+            self.run = shared.compiled(calls[entry["e"]], call)
         else:
-            self.slot, self.keys, self.run = None, (), _compiled_once(_dumps(tree), tree, runs)
+            self.slot, self.keys, self.run = None, (), shared.compiled(_dumps(tree), tree)
 
 
-def _compiled_once(key: str, tree, runs: dict):
-    """One function per distinct expression, shared by every item that runs it: a child that
-    calls them writes (reference counts) to few pages of the server's memory, so forking copies
-    few of them."""
-    run = runs.get(key)
-    if run is None:
-        run = runs[key] = compiled(tree)
-    return run
+class Shared:
+    """What a program's items have in common, made once and shared by all that use it: every
+    case's inputs, each distinct expression's function, memo slot and keys. A child running the
+    items writes (reference counts) to few pages of the server's memory, so few are copied."""
+
+    def __init__(self, cases: dict):
+        self.cases = cases
+        self.runs: dict = {}
+        self.ones: dict = {}
+
+    def compiled(self, key: str, tree):
+        run = self.runs.get(key)
+        if run is None:
+            run = self.runs[key] = compiled(tree)
+        return run
+
+    def one(self, value):
+        """value, or the equal one met first."""
+        return self.ones.setdefault(value, value)
 
 
-def prepare_group(group: dict, runs: dict | None = None) -> list[Item]:
-    """A group's items; runs: the compiled expressions by their JSON, shared across groups."""
-    exprs, runs = group["exprs"], {} if runs is None else runs
+def prepare_group(group: dict, shared: Shared) -> list[Item]:
+    """A group's items, sharing what they can with the program's others."""
+    exprs = group["exprs"]
     calls = [_dumps(outermost_call(tree)[0]) for tree in exprs]   # the memo's key
-    return [Item(entry, exprs, calls, runs) for entry in group["items"]]
+    return [Item(entry, exprs, calls, shared) for entry in group["items"]]
 
 
 class _Cases(dict):
@@ -201,24 +214,24 @@ class Program:
     for a child's first reply, not for the groups of parts it has not asked about yet)."""
 
     def __init__(self, program: dict, now: bool = True):
-        self.runs: dict = {}
         self.encoded_groups = program.get("groups", [])
         if now:
             self.cases = {key: decode_inputs(encoded) for key, encoded in program["cases"].items()}
-            self.groups = [prepare_group(g, self.runs) for g in self.encoded_groups]
         else:
-            self.cases = _Cases(program["cases"])
-            self.groups = [None] * len(self.encoded_groups)
+            self.cases = _Cases(program["cases"])   # a group's cases decoded as it is made
+        self.shared = Shared(self.cases)
+        self.groups = [prepare_group(g, self.shared) for g in self.encoded_groups] if now \
+            else [None] * len(self.encoded_groups)
 
     def group(self, index: int) -> list:
         if self.groups[index] is None:
-            self.groups[index] = prepare_group(self.encoded_groups[index], self.runs)
+            self.groups[index] = prepare_group(self.encoded_groups[index], self.shared)
         return self.groups[index]
 
 
-def run_item(item: Item, namespace: dict, cases: dict, memo: dict, reply: Reply) -> None:
+def run_item(item: Item, namespace: dict, memo: dict, reply: Reply) -> None:
     """One item's raw result, added to reply."""
-    inputs = cases[item.case]
+    inputs = item.inputs
     try:
         if item.changed is not None:
             value = item.run(namespace, {**inputs, **item.changed})
@@ -486,17 +499,16 @@ def serve(rfd: int, wfd: int, program: Program | None = None) -> None:
         if "program" in request:
             program, memo = Program(request["program"], now=False), {}
         for position, wanted in enumerate(request["run"]):
-            group = program.group(wanted) if type(wanted) is int else prepare_group(wanted, program.runs)
-            answer(group, request["nonce"], position, namespace, program.cases, memo, wfd)
+            group = program.group(wanted) if type(wanted) is int else prepare_group(wanted, program.shared)
+            answer(group, request["nonce"], position, namespace, memo, wfd)
 
 
-def answer(group: list[Item], nonce: str, position: int, namespace: dict, cases: dict, memo: dict,
-           wfd: int) -> None:
+def answer(group: list[Item], nonce: str, position: int, namespace: dict, memo: dict, wfd: int) -> None:
     """One group's reply, written the moment it is made: a call that hangs after it costs the
     judge nothing of what came before."""
     reply = Reply(nonce, position)
     for item in group:
-        run_item(item, namespace, cases, memo, reply)
+        run_item(item, namespace, memo, reply)
     _send(wfd, reply.frame())
 
 
