@@ -170,14 +170,7 @@ class ForkServer:
 
     def close(self) -> None:
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            if self.group:
-                self.group.remove()
-            self.proc.wait()
-            sandbox.stopped(self.proc.pid)
+            sandbox.stop(self.proc, self.group)
             sandbox.reap_orphans()
             self.child_group = None
             sandbox.after_child(self.isolation)
