@@ -201,7 +201,10 @@ def test_a_cache_value_is_named_float32_only_when_it_is_float32_numbers():
 
     as32 = (wanted * (1 + 4e-7)).astype(np.float32).astype(np.float64)   # a few float32 roundings off
     assert not verdict("cache['z1']", as32).passed
-    assert verdict("cache['z1']", as32).hint == precision.held("cache['z1']", "z1", contains.CONTAINS_RTOL)
+    assert verdict("cache['z1']", as32).hint == (
+        "precision: cache['z1'] equals z1 only to about float32's 7 significant digits (the grader looks "
+        "for it to 1e-07 relative): compute in float64 (the inputs are float64: avoid .astype(np.float32), "
+        "dtype=np.float32 and np.float32(...))")
     assert verdict("cache['y']", np.array(1.0)).hint is None
     assert verdict("cache['z1']", wanted * (1 + 1e-4)).hint is None      # near, but not float32 numbers
     assert verdict("cache['z1']", wanted).passed
