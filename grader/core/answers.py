@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from grader.sandbox.child import compiled, outermost_call, take
+from grader.sandbox.child import Shared, outermost_call, take
 from grader.core import expr
 from grader.core.cases import Case, generate
 from grader.core.spec import Contains, Output, Part, Problem
@@ -78,17 +78,13 @@ def _text(tree: list) -> str:
     return held[1]
 
 
-_compiled: dict[str, object] = {}
+_compiled = Shared({})   # the child's own once-per-expression compiler, for the reference
 
 
 def reference_eval(tree: list, namespace: dict, inputs: dict):
     """The reference's value, run here (it is ours), on copies of the inputs; each expression
     compiled once, as in the child."""
-    text = _text(tree)
-    run = _compiled.get(text)
-    if run is None:
-        run = _compiled[text] = compiled(tree)
-    return run(namespace, inputs)
+    return _compiled.compiled(_text(tree), tree)(namespace, inputs)
 
 
 class Memo:

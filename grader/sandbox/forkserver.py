@@ -22,8 +22,9 @@ import subprocess
 import tempfile
 
 from grader.sandbox import isolation as sandbox
-from grader.sandbox.cgroup import Cgroup
-from grader.sandbox.session import GROUP_BASELINE, GROUP_TASKS, ChildFailure, before_exec, child_env
+from grader.sandbox.cgroup import GROUP_BASELINE, GROUP_TASKS, Cgroup
+from grader.sandbox.isolation import before_exec, child_env
+from grader.sandbox.session import ChildFailure
 
 READY_SECONDS = 20.0
 REPLY_SECONDS = 10.0
