@@ -2,6 +2,10 @@
 time of `python -c "import numpy"`: runs of the two interleaved (a numpy start, then a check of
 each submission, RUNS rounds), medians of each. Goal (issue 12): under 2.5 x.
 
+A check reads the problem's spec as last validated (grader.core.validated); the first check after
+spec.toml changes validates it with pydantic. That case is timed too, on a copy of the problem
+whose spec.toml gets a new comment before each of its runs.
+
     python benchmarks/check_time.py [--runs 15] [--grader PATH ...]
 
 Bytecode caches are written first, as pip does when it installs grader (see ENV).
@@ -15,6 +19,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,11 +51,18 @@ def main() -> None:
     times = {(g, p): [] for g in graders for p in SUBMISSIONS}
     for grader in graders:   # a first run of each writes any bytecode cache it lacks
         timed([grader, "check", str(SUBMISSIONS[0]), "--json"])
-    for _ in range(args.runs):
+    edited = Path(tempfile.mkdtemp()) / "dis02"
+    shutil.copytree(ROOT / "problems" / "dis02", edited, ignore=shutil.ignore_patterns("__pycache__"))
+    after_edit: list[float] = []
+    for number in range(args.runs):
         numpy_times.append(timed([sys.executable, "-c", "import numpy"]))
         for grader in graders:
             for path in SUBMISSIONS:
                 times[grader, path].append(timed([grader, "check", str(path), "--json"]))
+        with (edited / "spec.toml").open("a") as spec:
+            spec.write(f"# edit {number}\n")
+        after_edit.append(timed([graders[0], "check", str(SUBMISSIONS[0]), "--json", "--problem", str(edited)]))
+    shutil.rmtree(edited.parent)
     baseline = statistics.median(numpy_times)
     print(f"python -c 'import numpy': median {baseline * 1000:.0f} ms over {args.runs} runs")
     for grader in graders:
@@ -60,6 +72,9 @@ def main() -> None:
             median = statistics.median(took)
             print(f"  grader check {path.name}: median {median * 1000:.0f} ms = {median / baseline:.2f} x "
                   f"the numpy start (goal < 2.5), max {max(took) * 1000:.0f} ms")
+    median = statistics.median(after_edit)
+    print(f"{graders[0]}, the first check after spec.toml changes (validated with pydantic):\n"
+          f"  grader check {SUBMISSIONS[0].name}: median {median * 1000:.0f} ms = {median / baseline:.2f} x")
 
 
 if __name__ == "__main__":

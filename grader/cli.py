@@ -153,13 +153,14 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
         from grader.core.engine import grade
         from grader.reports.terminal import report
         try:
-            loaded = load_problem(problem)
+            loaded = load_problem(problem, cached=True)   # spec_cache: no pydantic import
             doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose)
         finally:
             early.discard()   # not taken (a problem set with its own modules, an unreadable file)
     kit = loaded.kit   # a student kit lists every check it ran, and what it did not
     if as_json:
-        click.echo(doc.model_dump_json(indent=2))
+        from grader.core.score import to_json
+        click.echo(to_json(doc, indent=2))
     else:   # colours on a terminal only (click strips them otherwise), and never under NO_COLOR
         color = False if os.environ.get("NO_COLOR") else None
         click.echo(report(doc, verbose or kit), color=color)

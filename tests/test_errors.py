@@ -1,11 +1,14 @@
 """grader's own errors (grader.errors) end a command with their message and exit status, turned
 into messages in one place (grader.cli.Command); grading a submission raises none of them."""
+import json
+
 import click
 import pytest
 from click.testing import CliRunner
 
 from grader import errors
 from grader.cli import Group
+from grader.core import models
 from grader.core.engine import grade
 from tests.conftest import AUTO_PARTS, run_cli
 
@@ -68,7 +71,7 @@ def test_a_kit_cannot_build_a_kit(tmp_path):
     from grader.platforms import kit
     problem = public_problem("dis02")
     (kit_folder / "spec.toml").write_text(kit.spec_without_hints(problem.folder / "spec.toml"))
-    (kit_folder / "vectors.json").write_text(problem.vectors.model_dump_json())
+    (kit_folder / "vectors.json").write_text(json.dumps(models.plain(problem.vectors)))
     done = run_cli("student-kit", tmp_path / "out", "--problem", kit_folder)
     assert done.returncode == 1, done.stderr
     assert "Error: this grader is itself a student kit" in done.stderr

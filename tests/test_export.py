@@ -14,7 +14,8 @@ from grader.batch import export
 from grader.platforms import gradescope
 from grader.platforms.gradescope import Config, GradescopeResults
 from grader.submitters import seed_for, seed_from
-from grader.core.score import PartResult, ScoreDocument
+from grader.core import models, score
+from grader.core.score import PartResult
 from tests.conftest import BASE, GRADER, ROOT, run_cli
 
 DAVE = (ROOT / "submissions_example" / "dave_no_relu_mask.py").read_text()   # fails 1c and 1d
@@ -115,8 +116,8 @@ def test_batch_gives_each_student_what_gradescope_showed(tmp_path):
     assert [p["id"] for p in ada["parts"] if p["status"] != "manual"] == list(tests)
     for part in ada["parts"]:
         if part["status"] != "manual":
-            assert gradescope.part_test(PartResult.model_validate(part), config) == tests[part["id"]], part["id"]
-    doc = ScoreDocument.model_validate(ada)
+            assert gradescope.part_test(models.validate(PartResult, part), config) == tests[part["id"]], part["id"]
+    doc = score.read(ada)
     assert doc.load_messages and "IndexError" in doc.load_messages[0]
     # the summary, but for its first line ("Graded dis02.ipynb" against the folder's name)
     assert gradescope.summary(doc, config, "").splitlines()[1:] == shown.output.splitlines()[1:]

@@ -10,7 +10,7 @@ import pytest
 
 from grader.batch import gradebook
 from grader.sandbox import isolation as sandbox
-from grader.core import expr, spec
+from grader.core import expr, score, spec
 from grader.core.cases import Case
 from grader.core.engine import open_session
 from grader.core.plan import plan_for
@@ -308,7 +308,7 @@ def test_summary_counts_the_most_common_mistakes(grade_source, tmp_path):
     docs = [grade_source(apply(BASE, EDITS[name]), seed=182) for name in
             ("db1-no-mask", "db1-no-mask", "back-no-mask", "ridge-sqrt-lam")]
     docs.append(grade_source(BASE))
-    rows = [{**json.loads(d.model_dump_json()), "submission": f"student{i}"} for i, d in enumerate(docs)]
+    rows = [{**score.plain(d), "submission": f"student{i}"} for i, d in enumerate(docs)]
     stats = gradebook.summarize(rows, top=10)
     counts = dict(stats.mistakes)
     assert counts["1c: dy/db1 is missing the ReLU mask: a hidden unit that is off (z1_i < 0) passes no "

@@ -21,7 +21,7 @@ from grader.plotting import readings as plotting
 from grader.sandbox import isolation as sandbox
 from grader.core import spec
 from grader.core.engine import grade
-from grader.core.score import ScoreDocument
+from grader.core import score
 from grader.judge.values import leaves
 from grader.sandbox import protocol
 from grader.sandbox.protocol import Malformed
@@ -166,14 +166,14 @@ def backward(cache):
 JUDGE = """
 import json, sys, time
 from pathlib import Path
-from grader.core import spec
+from grader.core import score, spec
 from grader.core.engine import grade
 from grader.sandbox.isolation import cap_own_memory
 cap_own_memory(512 << 20)   # a runaway judge would fail with MemoryError, and the check say so
 started = time.monotonic()
 doc = grade(Path(sys.argv[1]), spec.load("dis02"), 182, isolation=sys.argv[2])
 peak_kib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(json.dumps({"doc": json.loads(doc.model_dump_json()), "seconds": time.monotonic() - started,
+print(json.dumps({"doc": score.plain(doc), "seconds": time.monotonic() - started,
                   "maxrss_mib": peak_kib / 1024}))
 """
 
@@ -332,7 +332,7 @@ def test_a_huge_ridge_map_is_refused_before_any_work(n, tmp_path):
     """The issue's attack: once 2.4 GB and 14 s of the judge's for 4000 entries (run capped, so
     a regression fails with MemoryError rather than taking the machine's memory)."""
     found = judge_capped(tmp_path, huge_ridge(n))
-    doc = ScoreDocument.model_validate(found["doc"])
+    doc = score.read(found["doc"])
     _check_bounded(doc, {"3a"}, found["seconds"])
     messages = [c.message for c in doc.part("3a").checks]
     assert all(f"got shape ({n},)" in m and "expected shape (" in m for m in messages), messages
@@ -397,7 +397,7 @@ def test_the_judge_stays_small(name, tmp_path):
     of its size plus 512 MiB: it never needs more, and never needs long."""
     source, must_fail = MEASURED[name]
     found = judge_capped(tmp_path, source)
-    _check_bounded(ScoreDocument.model_validate(found["doc"]), must_fail, found["seconds"])
+    _check_bounded(score.read(found["doc"]), must_fail, found["seconds"])
     print(f"{name}: judge max RSS {found['maxrss_mib']:.0f} MiB, {found['seconds']:.1f} s")
     assert found["maxrss_mib"] < 400 and found["seconds"] < 60, found["maxrss_mib"]
 

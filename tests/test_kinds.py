@@ -82,7 +82,7 @@ def test_a_timeout_is_known_by_its_kind_not_its_words(grade_source, tmp_path):
     hang = grade_source(sabotage("ridge_map", "while True: pass"))
     assert "did not finish within the time budget" in liar.part("3a").checks[0].message
     assert liar.part("3a").status == hang.part("3a").status == "error"
-    rows = [{**json.loads(d.model_dump_json()), "submission": name} for name, d in (("liar", liar), ("hang", hang))]
+    rows = [{**score.plain(d), "submission": name} for name, d in (("liar", liar), ("hang", hang))]
     assert gradebook.summarize(rows).timeouts == ["hang"]
     results = tmp_path / "results.jsonl"
     results.write_text("".join(json.dumps(r) + "\n" for r in rows))

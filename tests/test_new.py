@@ -1,26 +1,26 @@
 """`grader new FOLDER`: a working problem set named after its folder, which `grader lint` passes
 at once, whose examples/correct.py earns every point and examples/wrong.py does not, and whose
 spec.toml mentions every key the spec models read."""
+import dataclasses
 import json
+from typing import get_args, get_type_hints
 
 from grader.core import spec as specs
 from tests.conftest import run_cli
 
 
 def _keys(model) -> set[str]:
-    """Every field name of a pydantic model and the models inside it."""
+    """Every field name of a model (a dataclass) and the models inside it."""
     found = set()
-    for name, info in model.model_fields.items():
+    for name, annotation in get_type_hints(model).items():
         found.add(name)
-        for inner in _models(info.annotation):
+        for inner in _models(annotation):
             found |= _keys(inner)
     return found
 
 
 def _models(annotation) -> list:
-    from typing import get_args
-    from pydantic import BaseModel
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         return [annotation]
     return [m for arg in get_args(annotation) for m in _models(arg)]
 

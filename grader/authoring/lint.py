@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -207,7 +207,7 @@ def _hint(problem, source, part, output, hint, tree, families, tol, seed, found)
     """Checks one hint at a seed; returns whether its mistake differs from the right answers on
     some case (a mistake that raises counts as told apart: it is reported already)."""
     where = f"part {part.id}, output {output.label!r}, hint {hint.message!r}"
-    alone = part.model_copy(update={"hints": [hint]})
+    alone = replace(part, hints=[hint])
     told_apart = False
     for family, members in families.items():
         expected = source.expected(part, output, tree, members)

@@ -32,6 +32,7 @@ from grader.sandbox import isolation as sandbox
 from grader.sandbox import uids
 from grader.batch.folders import Found
 from grader.sandbox.cgroup import Cgroup
+from grader.core import score
 from grader.core import spec as specs
 from grader.core.engine import grade, not_graded, unreadable
 from grader.core.plan import plan_for
@@ -72,7 +73,7 @@ def _grade_one(item: Found) -> str:
             if not server.take_spoiled():
                 break
     doc.students, doc.seed_rule = item.students, item.seed_rule
-    return doc.model_dump_json()
+    return score.to_json(doc)
 
 
 def _hints_made_lazily(problem, seed: int) -> None:
@@ -211,7 +212,7 @@ class _Batch:
         problem, seed, isolation, _ = self.initargs
         doc = not_graded(specs.load(problem), seed, item.id, WORKER_DIED, isolation)
         doc.students, doc.seed_rule = item.students, item.seed_rule
-        return doc.model_dump_json()
+        return score.to_json(doc)
 
     def _write(self, line: str) -> None:
         self.sink.write(line + "\n")     # one write per document: a line is whole or absent

@@ -1,4 +1,4 @@
-"""Problem specs: what to check, as pydantic models loaded from a problem folder.
+"""Problem specs: what to check, as models (grader.core.models) loaded from a problem folder.
 
 A problem folder holds `spec.toml` (the parts, their points and checks), `reference.py` (the
 answers, trusted, run only in the judge), `cases.py` (seeded input generators) and, optionally,
@@ -19,50 +19,62 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Callable
 
-from pydantic import Field, ValidationError, model_validator
 
 from grader.core import expr
 from grader.core import defaults
 from grader.core.defaults import DEFAULT_PROBLEM, VECTORS  # noqa: F401  (spec.DEFAULT_PROBLEM, as before)
-from grader.core.strict import Strict
+from grader.core import validated
+from grader.core.models import Invalid, at_least, described, strict
 from grader.errors import SpecError, author_error
 
 if TYPE_CHECKING:   # types only: a kit's vectors are loaded on first use
     from grader.core.vectors import Vectors
 
 
-class Tolerance(Strict):
+@strict
+class Tolerance:
     """Elementwise |got - expected| <= atol + rtol * |expected|, as numpy.testing.assert_allclose."""
-    rtol: float = Field(1e-6, description="relative tolerance")
-    atol: float = Field(1e-9, description="absolute tolerance")
+    rtol: float = described("relative tolerance", default=1e-6)
+    atol: float = described("absolute tolerance", default=1e-9)
 
 
-class FiniteDifferenceCases(Strict):
+@strict
+class FiniteDifferenceCases:
     """Which cases a finite-difference check runs on: the first `count` cases of the named
     families (in the order the case set lists them) whose generator promises the function is
     smooth around them (a Case's `radius`)."""
-    families: list[str] = Field(default_factory=list, description=(
-        "families of the part's case set to draw from; empty: every family, in order"))
-    count: int | None = Field(None, ge=1, description=(
-        "how many cases; unset: 4 when the check is scored, 2 when it is advisory"))
+    families: list[str] = described(
+        "families of the part's case set to draw from; empty: every family, in order", default_factory=list)
+    count: int | None = described(
+        "how many cases; unset: 4 when the check is scored, 2 when it is advisory", default=None)
+
+    def __post_init__(self) -> None:
+        at_least(self, "count", 1)
 
 
+@strict
 class Gradient(FiniteDifferenceCases):
     """The output is the gradient of `of` with respect to the input `wrt`: checked against
     central finite differences of the reference's `of` (scored), and of the student's own `of`
     (advisory unless own_points says otherwise). `of` must give a scalar; for an array output
     (a layer's forward pass), name `weights`: the check is then of the gradient of
     sum(weights * of), the way a layer's gradient given an upstream gradient is checked."""
-    of: str = Field(description="an expression giving a scalar, or an array the shape of `weights`")
-    wrt: str = Field(description="the input (a float or float array) the gradient is taken with respect to")
-    weights: str | None = Field(None, description=(
-        "an input of the case set with the shape of `of`'s value: the gradient is of sum(weights * of)"))
-    own_points: float | None = Field(None, ge=0, description=(
-        "weight of the check against finite differences of the student's own `of`. Unset: "
-        "advisory (shown, not scored, on 2 cases; scored in the student kit). 0: not run, not "
-        "shown, in the kit too. More: scored with this weight"))
-    ref_points: float = Field(1.0, ge=0, description=(
-        "weight of the check against finite differences of the reference's `of`; 0: not run"))
+    of: str = described("an expression giving a scalar, or an array the shape of `weights`")
+    wrt: str = described("the input (a float or float array) the gradient is taken with respect to")
+    weights: str | None = described(
+        "an input of the case set with the shape of `of`'s value: the gradient is of sum(weights * "
+        "of)", default=None)
+    own_points: float | None = described(
+        "weight of the check against finite differences of the student's own `of`. Unset: advisory "
+        "(shown, not scored, on 2 cases; scored in the student kit). 0: not run, not shown, in the "
+        "kit too. More: scored with this weight", default=None)
+    ref_points: float = described(
+        "weight of the check against finite differences of the reference's `of`; 0: not run", default=1.0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        at_least(self, "own_points", 0)
+        at_least(self, "ref_points", 0)
 
     @property
     def checks_own(self) -> bool:
@@ -70,14 +82,19 @@ class Gradient(FiniteDifferenceCases):
         return self.own_points != 0
 
 
+@strict
 class Stationary(FiniteDifferenceCases):
     """The output should be a stationary point of the student's own `of` in its input `wrt`
     (an estimate that maximises the student's own objective)."""
-    of: str = Field(description="an expression giving a scalar")
-    wrt: str = Field(description="the input the output stands in for")
-    points: float | None = Field(None, ge=0, description=(
-        "weight of the check. Unset: advisory (shown, not scored; scored in the student kit). "
-        "0: not run, not shown. More: scored with this weight"))
+    of: str = described("an expression giving a scalar")
+    wrt: str = described("the input the output stands in for")
+    points: float | None = described(
+        "weight of the check. Unset: advisory (shown, not scored; scored in the student kit). 0: not "
+        "run, not shown. More: scored with this weight", default=None)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        at_least(self, "points", 0)
 
     @property
     def runs(self) -> bool:
@@ -85,156 +102,167 @@ class Stationary(FiniteDifferenceCases):
         return self.points != 0
 
 
-class Output(Strict):
+@strict
+class Output:
     """One value a part grades: a student expression compared with the reference's."""
-    label: str = Field(description="its name in messages and hints (\"dJ/dW2\")")
-    student: str = Field(description=(
-        "an expression in the call language: run on the student's functions in the sandbox and "
-        "on the reference's in the judge"))
-    returns: str = Field("", description=(
-        "what the value is, in words (\"a scalar\", \"the shape of W\"), for people reading the "
-        "spec; grading takes shapes from the reference's answers"))
-    tolerance: Tolerance | None = Field(None, description="this output's tolerance; unset: the spec's")
-    up_to_constant: bool = Field(False, description=(
-        "compare differences within a group of cases (a generator's list) only: a value defined "
-        "up to an additive constant (a log density)"))
-    gradient: Gradient | None = Field(None, description="the output is a gradient: finite-difference checks too")
-    stationary: Stationary | None = Field(None, description=(
-        "the output is a stationary point of the student's own objective"))
-    points: float = Field(1.0, ge=0, description="weight of each case family's comparison with the reference")
-    hidden: bool = Field(True, description=(
-        "the details of the randomized checks are hidden from students on Gradescope until "
-        "the scores are published (--hidden-visibility)"))
+    label: str = described("its name in messages and hints (\"dJ/dW2\")")
+    student: str = described(
+        "an expression in the call language: run on the student's functions in the sandbox and on the"
+        " reference's in the judge")
+    returns: str = described(
+        "what the value is, in words (\"a scalar\", \"the shape of W\"), for people reading the spec; "
+        "grading takes shapes from the reference's answers", default="")
+    tolerance: Tolerance | None = described("this output's tolerance; unset: the spec's", default=None)
+    up_to_constant: bool = described(
+        "compare differences within a group of cases (a generator's list) only: a value defined up to"
+        " an additive constant (a log density)", default=False)
+    gradient: Gradient | None = described(
+        "the output is a gradient: finite-difference checks too", default=None)
+    stationary: Stationary | None = described(
+        "the output is a stationary point of the student's own objective", default=None)
+    points: float = described("weight of each case family's comparison with the reference", default=1.0)
+    hidden: bool = described(
+        "the details of the randomized checks are hidden from students on Gradescope until the scores"
+        " are published (--hidden-visibility)", default=True)
 
-    @model_validator(mode="after")
-    def _parse(self) -> "Output":
+    def __post_init__(self) -> None:
+        at_least(self, "points", 0)
         for text in (self.student, *(g.of for g in (self.gradient, self.stationary) if g)):
             expr.parse(text)
-        return self
 
 
-class Contains(Strict):
+@strict
+class Contains:
     """The student's value (a cache) must hold, somewhere inside (through dicts, lists, tuples
     and object attributes), one of the reference's values, found by value whatever its name."""
-    label: str = Field(description="what is looked for, in words")
-    student: str = Field(description="an expression giving the value to search")
-    any_of: list[str] = Field(description=(
-        "expressions over the reference: finding any one of their values passes"))
-    points: float = Field(1.0, ge=0, description="weight of this check within its part")
+    label: str = described("what is looked for, in words")
+    student: str = described("an expression giving the value to search")
+    any_of: list[str] = described("expressions over the reference: finding any one of their values passes")
+    points: float = described("weight of this check within its part", default=1.0)
 
-    @model_validator(mode="after")
-    def _parse(self) -> "Contains":
+    def __post_init__(self) -> None:
+        at_least(self, "points", 0)
         for text in (self.student, *self.any_of):
             expr.parse(text)
-        return self
 
 
-class Hint(Strict):
+@strict
+class Hint:
     """A common mistake for one output: `mistake` (an expression over the reference and
     mistakes.py) computes the wrong answer. When a failing check's values match it on every case,
     the feedback says `message`."""
-    output: str = Field(description="the label of one of the part's outputs")
-    mistake: str = Field(description=(
-        "an expression over reference.py and mistakes.py, run in the judge only; a function "
-        "returning None makes no claim on that case"))
-    message: str = Field(description="what the feedback says when the student's values match the mistake")
-    in_kit: bool = Field(False, description=(
-        "the message and the mistake's values give no answer away, so the student kit may keep "
-        "them (as data: the mistake's outputs on the kit's cases)"))
+    output: str = described("the label of one of the part's outputs")
+    mistake: str = described(
+        "an expression over reference.py and mistakes.py, run in the judge only; a function returning"
+        " None makes no claim on that case")
+    message: str = described("what the feedback says when the student's values match the mistake")
+    in_kit: bool = described(
+        "the message and the mistake's values give no answer away, so the student kit may keep them "
+        "(as data: the mistake's outputs on the kit's cases)", default=False)
 
-    @model_validator(mode="after")
-    def _parse(self) -> "Hint":
+    def __post_init__(self) -> None:
         expr.parse(self.mistake)
-        return self
 
 
-class Part(Strict):
+@strict
+class Part:
     """A part graded automatically: its outputs, `contains` checks and hints, on one case set."""
-    id: str = Field(description="the part id in score documents, gradebooks and Otter questions (q<id>)")
-    title: str = Field(description="one line, for reports")
-    points: float = Field(ge=0, description="the part's points, shared among its checks by their weights")
-    cases: str = Field(description="the case set (a key of [case_sets]) its checks run on")
-    outputs: list[Output] = Field(default_factory=list, description="values compared with the reference")
-    contains: list[Contains] = Field(default_factory=list, description="values a returned cache must hold")
-    hints: list[Hint] = Field(default_factory=list, description="common mistakes named in feedback")
+    id: str = described("the part id in score documents, gradebooks and Otter questions (q<id>)")
+    title: str = described("one line, for reports")
+    points: float = described("the part's points, shared among its checks by their weights")
+    cases: str = described("the case set (a key of [case_sets]) its checks run on")
+    outputs: list[Output] = described("values compared with the reference", default_factory=list)
+    contains: list[Contains] = described("values a returned cache must hold", default_factory=list)
+    hints: list[Hint] = described("common mistakes named in feedback", default_factory=list)
 
-    @model_validator(mode="after")
-    def _hints_name_outputs(self) -> "Part":
+    def __post_init__(self) -> None:
+        at_least(self, "points", 0)
         labels = [o.label for o in self.outputs]
         for hint in self.hints:
             if hint.output not in labels:
                 raise ValueError(f"part {self.id}: a hint names output {hint.output!r}, not one of {labels}")
-        return self
 
     def hints_for(self, output: Output) -> list[Hint]:
         return [h for h in self.hints if h.output == output.label]
 
 
-class ManualPart(Strict):
+@strict
+class ManualPart:
     """A part graded by a person: in every score document with status `manual`."""
-    id: str = Field(description="the part id")
-    title: str = Field(description="one line")
-    points: float = Field(ge=0, description="its points (not in the auto-graded total)")
+    id: str = described("the part id")
+    title: str = described("one line")
+    points: float = described("its points (not in the auto-graded total)")
+
+    def __post_init__(self) -> None:
+        at_least(self, "points", 0)
 
 
-class CaseSet(Strict):
+@strict
+class CaseSet:
     """A generator in cases.py and how many cases of each family it makes."""
-    function: str = Field(description="a function of cases.py: fn(rng, family, index) -> Case | list[Case]")
-    families: dict[str, int] = Field(description=(
-        "family -> how many times the generator is called for it; each family gets its own "
-        "random stream, and one comparison check per output"))
-    about: dict[str, str] = Field(default_factory=dict, description=(
-        "family -> words for check names (\"random cases\"); unset: \"<family> cases\""))
-    describe: str | None = Field(None, description=(
-        "a function of cases.py, fn(inputs) -> str: a line of context shown under a case's inputs"))
+    function: str = described("a function of cases.py: fn(rng, family, index) -> Case | list[Case]")
+    families: dict[str, int] = described(
+        "family -> how many times the generator is called for it; each family gets its own random "
+        "stream, and one comparison check per output")
+    about: dict[str, str] = described(
+        "family -> words for check names (\"random cases\"); unset: \"<family> cases\"", default_factory=dict)
+    describe: str | None = described(
+        "a function of cases.py, fn(inputs) -> str: a line of context shown under a case's inputs",
+        default=None)
 
 
-class Budgets(Strict):
+@strict
+class Budgets:
     """Per submission; see the README's "Limits"."""
-    load: float = Field(10.0, gt=0, description="seconds to load the submission")
-    part: float = Field(3.0, gt=0, description="seconds for each part's checks")
-    submission: float = Field(30.0, gt=0, description="seconds for the whole submission")
-    memory_mib: int = Field(1024, gt=0, description="MiB of memory on top of what Python and NumPy use")
+    load: float = described("seconds to load the submission", default=10.0)
+    part: float = described("seconds for each part's checks", default=3.0)
+    submission: float = described("seconds for the whole submission", default=30.0)
+    memory_mib: int = described("MiB of memory on top of what Python and NumPy use", default=1024)
+
+    def __post_init__(self) -> None:
+        for name in ("load", "part", "submission", "memory_mib"):
+            at_least(self, name, 0, strictly=True)
 
 
-class PlotPanel(Strict):
+@strict
+class PlotPanel:
     """One curve of a plot set: entry `unit` of the student's expression as the variable moves."""
-    name: str = Field(description="the panel's own PNG is <file>_<name>.png")
-    label: str = Field(description="axis and title text (matplotlib mathtext)")
-    student: str = Field(description="an expression in the call language")
-    per_unit: bool = Field(False, description="the value has one entry per unit and the chosen unit's is drawn")
+    name: str = described("the panel's own PNG is <file>_<name>.png")
+    label: str = described("axis and title text (matplotlib mathtext)")
+    student: str = described("an expression in the call language")
+    per_unit: bool = described(
+        "the value has one entry per unit and the chosen unit's is drawn", default=False)
 
-    @model_validator(mode="after")
-    def _parse(self) -> "PlotPanel":
+    def __post_init__(self) -> None:
         expr.parse(self.student)
-        return self
 
 
-class PlotSet(Strict):
+@strict
+class PlotSet:
     """`grader plot KEY`: panels drawn from the student's functions over the reference's. The
     problem's plots.py supplies the inputs and where the curves may jump or bend."""
-    title: str = Field(description="the figure's title")
-    setup: str = Field(description="a function of plots.py: (seed, unit or None) -> grader.plotting.Setup")
-    file: str = Field(description="stem of the PNG files")
-    panels: list[PlotPanel] = Field(description="the curves, one panel each")
+    title: str = described("the figure's title")
+    setup: str = described("a function of plots.py: (seed, unit or None) -> grader.plotting.Setup")
+    file: str = described("stem of the PNG files")
+    panels: list[PlotPanel] = described("the curves, one panel each")
 
 
-class ProblemSpec(Strict):
+@strict
+class ProblemSpec:
     """spec.toml: a problem set."""
-    name: str = Field(description="the problem's name (score documents, kit wheels)")
-    title: str = Field(description="one line, for reports and gradebooks")
-    tolerance: Tolerance = Field(Tolerance(), description="the default tolerance of every output")
-    budgets: Budgets = Field(Budgets(), description="time and memory per submission")
-    case_sets: dict[str, CaseSet] = Field(description="name -> a generator of cases")
-    parts: list[Part] = Field(description="the parts graded automatically, in order")
-    manual: list[ManualPart] = Field(default_factory=list, description="the parts graded by a person")
-    plots: dict[str, PlotSet] = Field(default_factory=dict, description="`grader plot KEY` sets")
-    modules: list[str] = Field(default_factory=list, description=(
-        "real modules students may import besides NumPy and the standard library (installed "
-        "where grading runs); others get stand-ins"))
+    name: str = described("the problem's name (score documents, kit wheels)")
+    title: str = described("one line, for reports and gradebooks")
+    tolerance: Tolerance = described("the default tolerance of every output", default_factory=Tolerance)
+    budgets: Budgets = described("time and memory per submission", default_factory=Budgets)
+    case_sets: dict[str, CaseSet] = described("name -> a generator of cases")
+    parts: list[Part] = described("the parts graded automatically, in order")
+    manual: list[ManualPart] = described("the parts graded by a person", default_factory=list)
+    plots: dict[str, PlotSet] = described("`grader plot KEY` sets", default_factory=dict)
+    modules: list[str] = described(
+        "real modules students may import besides NumPy and the standard library (installed where "
+        "grading runs); others get stand-ins", default_factory=list)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "ProblemSpec":
+    def __post_init__(self) -> None:
         for module in self.modules:
             if not module.isidentifier():
                 raise ValueError(f"modules: {module!r} is not a top-level module name")
@@ -254,7 +282,6 @@ class ProblemSpec(Strict):
                         raise ValueError(f"part {part.id}, output {output.label!r}: {kind}.families names "
                                          f"{unknown}, not families of case set {part.cases!r} "
                                          f"({sorted(families)})")
-        return self
 
 
 class Problem:
@@ -308,21 +335,17 @@ def resolve(name_or_path: str) -> Path:
     raise SpecError(f"no problem set named {name_or_path!r} (looked in {defaults.PROBLEMS_ROOT}, and as a folder)")
 
 
-def load(name_or_path: str = DEFAULT_PROBLEM, *, grading: bool = True) -> Problem:
+def load(name_or_path: str = DEFAULT_PROBLEM, *, grading: bool = True, cached: bool = False) -> Problem:
     """The problem in a folder: with its reference.py, else (a student kit) its vectors.json.
-    grading=False (plots only): a folder with neither loads too, without answers."""
+    grading=False (plots only): a folder with neither loads too, without answers.
+    cached=True (`grader check` only): the spec as last validated, if spec.toml is unchanged,
+    and so too a kit's vectors (grader.core.validated)."""
     folder = resolve(name_or_path)
-    try:
-        raw = tomllib.loads((folder / "spec.toml").read_text())
-        spec = ProblemSpec.model_validate(raw)
-    except FileNotFoundError:
-        raise SpecError(f"{folder} has no spec.toml") from None
-    except (tomllib.TOMLDecodeError, ValidationError, expr.ExprError) as err:
-        raise SpecError(f"{folder / 'spec.toml'} is not a valid spec: {err}") from None
+    spec = read_spec(folder, cached)
     if not (folder / "reference.py").exists():
         if (folder / VECTORS).exists():   # a student kit: public checks on stored test vectors
             from grader.core.vectors import load_vectors   # here: only a kit needs its models
-            return Problem(folder=folder, spec=spec, vectors=load_vectors(folder, spec))
+            return Problem(folder=folder, spec=spec, vectors=load_vectors(folder, spec, cached))
         if grading:
             raise SpecError(f"{folder} has neither reference.py nor {VECTORS}: nothing to grade against")
         return Problem(folder=folder, spec=spec)
@@ -338,6 +361,21 @@ def load(name_or_path: str = DEFAULT_PROBLEM, *, grading: bool = True) -> Proble
     references = _references(folder, spec)
     return Problem(folder=folder, spec=spec, references=references, generators=generators,
                    describers=describers, mistakes=_mistakes(folder, spec, references))
+
+
+def read_spec(folder: Path, cached: bool = False) -> ProblemSpec:
+    """spec.toml, validated (grader.core.models); cached: as last validated (grader.core.validated)."""
+    path = folder / "spec.toml"
+    try:
+        return validated.load(path, ProblemSpec, lambda text: tomllib.loads(text.decode("utf-8")), cached)
+    except FileNotFoundError:
+        raise SpecError(f"{folder} has no spec.toml") from None
+    except OSError as err:
+        raise SpecError(f"{path} could not be read: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path} is not a valid spec: it is not UTF-8 text") from None
+    except (tomllib.TOMLDecodeError, Invalid, expr.ExprError) as err:
+        raise SpecError(f"{path} is not a valid spec: {err}") from None
 
 
 def _references(folder: Path, spec: ProblemSpec) -> list[dict]:

@@ -11,16 +11,17 @@ submission, and a student's gradient against finite differences of their own for
 from __future__ import annotations
 
 import json
+from dataclasses import field
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from pydantic import ValidationError
 
 from grader.core.cases import Case
 from grader.core.defaults import VECTORS  # noqa: F401  (vectors.VECTORS, as before)
-from grader.core.strict import Strict
+from grader.core import validated
+from grader.core.models import Invalid, strict
 from grader.errors import SpecError
 from grader.judge.hints import Hints
 from grader.sandbox.protocol import INPUT_DTYPES
@@ -31,7 +32,8 @@ if TYPE_CHECKING:   # types only: spec.py loads the vectors
 FORMAT = 1
 
 
-class Array(Strict):
+@strict
+class Array:
     """As grader.sandbox.protocol.encode_input: shape and flat data, and "t" for whole numbers
     or truth values."""
     a: list[int]
@@ -39,18 +41,21 @@ class Array(Strict):
     t: Literal["int64", "bool"] | None = None
 
 
-class Whole(Strict):
+@strict
+class Whole:
     i: int
 
 
-class Truth(Strict):
+@strict
+class Truth:
     b: bool
 
 
 Value = float | Array | Whole | Truth
 
 
-class StoredCase(Strict):
+@strict
+class StoredCase:
     inputs: dict[str, Value]
     family: str
     index: int
@@ -60,36 +65,42 @@ class StoredCase(Strict):
     context: str = ""                     # the case set's describe line, made when the kit was built
 
 
-class Expected(Strict):
+@strict
+class Expected:
     case: str
     expected: list[Value]                 # every equally right answer
     # a common mistake's outputs on this case (one per convention; None: no claim), by its
     # message: only hints whose message gives no answer away (in_kit) are stored
-    hints: dict[str, list[Value] | None] = {}
+    hints: dict[str, list[Value] | None] = field(default_factory=dict)
 
 
-class OutputVectors(Strict):
+@strict
+class OutputVectors:
     student: str
     values: list[Expected]
 
 
-class Needles(Strict):
+@strict
+class Needles:
     case: str
     needles: list[Value]                  # the values any one of which must be found
 
 
-class ContainsVectors(Strict):
+@strict
+class ContainsVectors:
     student: str
     label: str
     values: list[Needles]
 
 
-class PartVectors(Strict):
-    outputs: list[OutputVectors] = []
-    contains: list[ContainsVectors] = []
+@strict
+class PartVectors:
+    outputs: list[OutputVectors] = field(default_factory=list)
+    contains: list[ContainsVectors] = field(default_factory=list)
 
 
-class Vectors(Strict):
+@strict
+class Vectors:
     format: Literal[1]
     problem: str
     seed: int                             # of the cases the vectors were picked from
@@ -113,12 +124,13 @@ def _arrays(values: list[Value] | None) -> list[np.ndarray] | None:
     return None if values is None else [np.asarray(decode(v), dtype=np.float64) for v in values]
 
 
-def load_vectors(folder: Path, spec: ProblemSpec) -> Vectors:
-    """The folder's vectors, checked against its spec: every auto part, output and case there."""
+def load_vectors(folder: Path, spec: ProblemSpec, cached: bool = False) -> Vectors:
+    """The folder's vectors, checked against its spec: every auto part, output and case there.
+    cached: as last validated, if unchanged (grader.core.validated)."""
     path = folder / VECTORS
     try:
-        vectors = Vectors.model_validate_json(path.read_text())
-    except (OSError, ValidationError) as err:
+        vectors = validated.load(path, Vectors, json.loads, cached)
+    except (OSError, ValueError) as err:   # unreadable, not JSON (or UTF-8), or not vectors (Invalid)
         raise SpecError(f"{path} is not a valid vectors file: {err}") from None
     for part in spec.parts:
         stored = vectors.parts.get(part.id)

@@ -7,6 +7,7 @@ Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
@@ -99,7 +100,7 @@ def protect(root: Path) -> None:
 
 
 def _public(part: PartResult) -> PartResult:
-    return part.model_copy(update={"checks": [c for c in part.checks if not c.hidden]})
+    return dataclasses.replace(part, checks=[c for c in part.checks if not c.hidden])
 
 
 def part_test(part: PartResult, config: Config) -> GradescopeTest:

@@ -18,19 +18,19 @@ import shutil
 import tempfile
 import tokenize
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from pydantic import Field, ValidationError
 
 from grader import DISTRIBUTION, __version__
 from grader.platforms import packaging
-from grader.core import expr, plan
+from grader.core import expr, models, plan
 from grader.core import spec as specs
 from grader.core.answers import Cases, Referee, needles_for
 from grader.core.cases import DEFAULT_SEED, Case
 from grader.core.spec import tomllib   # tomli on Python 3.10, where Otter's kernel may build a public view
-from grader.core.strict import Strict
+from grader.core.models import described, strict
 from grader.core.vectors import FORMAT, VECTORS, Vectors
 from grader.errors import KitError, PackagingError, SpecError, author_error
 from grader.judge import gradcheck
@@ -46,17 +46,20 @@ DEFAULT_PICKS = 2                                 # cases per family when kit.to
 MIN_SECRET_CHARS = 12                             # shorter lines ("return 1.0") are too common to scan for
 
 
-class FamilyPick(Strict):
+@strict
+class FamilyPick:
     """The cases of one family the kit ships."""
-    pick: list[int] = Field(description="positions within the family, as the generator makes them (from 0)")
-    about: str = Field("", description="words for check names; empty: the spec's `about`")
+    pick: list[int] = described("positions within the family, as the generator makes them (from 0)")
+    about: str = described("words for check names; empty: the spec's `about`", default="")
 
 
-class KitConfig(Strict):
+@strict
+class KitConfig:
     """kit.toml: which cases the student kit ships."""
-    seed: int = Field(DEFAULT_SEED, description="the seed whose cases are picked from")
-    case_sets: dict[str, dict[str, FamilyPick]] = Field({}, description=(
-        "case set -> family -> its pick; a case set not named ships the first two cases of each family"))
+    seed: int = described("the seed whose cases are picked from", default=DEFAULT_SEED)
+    case_sets: dict[str, dict[str, FamilyPick]] = described(
+        "case set -> family -> its pick; a case set not named ships the first two cases of each family",
+        default_factory=dict)
 
 
 def load_config(folder: Path) -> KitConfig:
@@ -64,8 +67,8 @@ def load_config(folder: Path) -> KitConfig:
     if not path.exists():
         return KitConfig()
     try:
-        return KitConfig.model_validate(tomllib.loads(path.read_text()))
-    except (tomllib.TOMLDecodeError, ValidationError) as err:
+        return models.validate(KitConfig, tomllib.loads(path.read_text()))
+    except (tomllib.TOMLDecodeError, models.Invalid) as err:
         raise KitError(f"{path} is not valid: {err}") from None
 
 
@@ -167,7 +170,7 @@ def make_vectors(problem, config: KitConfig) -> dict:
               for cases in picked.values() for c in cases}
     vectors = {"format": FORMAT, "problem": spec.name, "seed": config.seed,
                "grader_version": __version__, "about": about, "cases": stored, "parts": parts}
-    Vectors.model_validate(vectors)    # what the kit will read back
+    models.validate(Vectors, vectors)    # what the kit will read back
     return vectors
 
 
@@ -200,10 +203,12 @@ def spec_without_hints(path: Path) -> str:
         if not skipping:
             kept.append(line)
     text = "".join(kept)
-    original = specs.ProblemSpec.model_validate(tomllib.loads(path.read_text()))
-    stripped = specs.ProblemSpec.model_validate(tomllib.loads(text))
-    if stripped.model_dump() != original.model_copy(update={"parts": [
-            part.model_copy(update={"hints": []}) for part in original.parts]}).model_dump():
+    original = specs.read_spec(path.parent)
+    try:
+        stripped = models.validate(specs.ProblemSpec, tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, models.Invalid):
+        stripped = None
+    if stripped != replace(original, parts=[replace(part, hints=[]) for part in original.parts]):
         raise KitError(f"{path}: could not take its hints out cleanly; keep each [[parts.hints]] "
                        "table's keys on the lines right after it")
     return text

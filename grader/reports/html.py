@@ -16,11 +16,11 @@ from collections import Counter
 from datetime import datetime
 
 import click
-from pydantic import ValidationError
 
 import grader
 from grader.batch import gradebook
 from grader import text as sanitise
+from grader.core import models, score
 from grader.core.score import ScoreDocument
 from grader.errors import ReportError
 from grader.reports.html_assets import SCRIPT, STYLE
@@ -48,12 +48,10 @@ def _validated(documents: list[dict]) -> list[ScoreDocument]:
     found = {}
     for number, doc in enumerate(documents, 1):
         try:
-            model = ScoreDocument.model_validate(doc)
-        except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "the document"
+            model = score.read(doc)
+        except models.Invalid as err:
             raise ReportError(f"document {number} of the file is not a score document "
-                              f"({where}: {first['msg']})") from None
+                              f"({err.where or 'the document'}: {err.why})") from None
         found[model.submission] = model
     return [found[doc["submission"]] for doc in gradebook.latest(documents)]
 

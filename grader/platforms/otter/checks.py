@@ -20,6 +20,7 @@ to run: the student has done all 3a asks; once the notebook has run through, it 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import json
 import os
@@ -143,8 +144,9 @@ def public_problem(name: str):
     if problem.kit:
         return problem
     from grader.platforms import kit
+    from grader.core import models
     from grader.core.vectors import Vectors
-    vectors = Vectors.model_validate(kit.make_vectors(problem, kit.load_config(problem.folder)))
+    vectors = models.validate(Vectors, kit.make_vectors(problem, kit.load_config(problem.folder)))
     return spec.Problem(folder=problem.folder, spec=problem.spec, vectors=vectors)
 
 
@@ -194,7 +196,7 @@ def without_pending(spec_part, part):
     weight = sum(c.points for c in kept)
     score = round(part.max_score * sum(c.points for c in kept if c.passed) / weight, 6) if weight else 0.0
     status = "passed" if score == part.max_score else part.status if part.status != "passed" else "failed"
-    return part.model_copy(update={"checks": kept, "score": score, "status": status}), pending
+    return dataclasses.replace(part, checks=kept, score=score, status=status), pending
 
 
 def feedback_text(question: str, part, pending: dict[str, list[str]], load_messages: list[str]) -> str:
