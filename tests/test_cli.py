@@ -120,3 +120,16 @@ def test_correct_notebook_passes_from_the_command_line():
     result = run_cli("check", notebook)
     assert result.returncode == 0, result.stdout
     assert "note: google.colab: imported as do-nothing stand-ins" in result.stdout
+
+
+def test_a_homework_folder_named_as_the_problem_set_is_not_taken_for_it(tmp_path):
+    """Students name their folder after the assignment: `grader check dis02/hw.py` run beside
+    it grades against the problem set dis02, not a folder with no spec.toml; a path still names
+    a folder."""
+    homework = tmp_path / "dis02"
+    homework.mkdir()
+    (homework / "hw.py").write_text((CORRECT[0]).read_text())
+    done = run_cli("check", "dis02/hw.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    spelled = run_cli("check", "dis02/hw.py", "--problem", "./dis02", cwd=tmp_path)
+    assert spelled.returncode == 2 and "dis02 has no spec.toml" in spelled.stderr

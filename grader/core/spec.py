@@ -10,6 +10,7 @@ The engine knows nothing of any particular worksheet; everything specific lives 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 try:
     import tomllib  # novm: Python 3.10 takes tomli below
@@ -327,11 +328,19 @@ def problem_module(folder: Path, stem: str) -> ModuleType:
 
 
 def resolve(name_or_path: str) -> Path:
+    """A problem set's folder. A bare name ("hw3") is an installed problem set before a folder of
+    that name here: a student whose homework folder has the problem set's name still gets the
+    problem set. A path ("./hw3", "problems/hw3") is a folder, as is a bare name nothing is
+    installed as."""
     path = Path(name_or_path)
+    installed = defaults.PROBLEMS_ROOT / name_or_path
+    bare = "/" not in name_or_path and os.sep not in name_or_path and name_or_path not in (".", "..")
+    if bare and (installed / "spec.toml").is_file():
+        return installed
     if path.is_dir():
         return path.resolve()
-    if (defaults.PROBLEMS_ROOT / name_or_path).is_dir():
-        return defaults.PROBLEMS_ROOT / name_or_path
+    if installed.is_dir():
+        return installed
     raise SpecError(f"no problem set named {name_or_path!r} (looked in {defaults.PROBLEMS_ROOT}, and as a folder)")
 
 
