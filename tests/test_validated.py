@@ -30,10 +30,10 @@ print("pydantic imported:", "pydantic" in sys.modules, "exit:", code)
 """
 
 
-def check_in_process(*args) -> tuple[str, bool]:
+def check_in_process(*args, user_cache: Path) -> tuple[str, bool]:
     done = subprocess.run([sys.executable, "-c", CHECK_AND_TELL, "check", *map(str, args)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"})
+                          env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "XDG_CACHE_HOME": str(user_cache)})
     assert "Traceback" not in done.stderr, done.stderr
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith("pydantic imported:"), done.stdout + done.stderr
@@ -42,6 +42,11 @@ def check_in_process(*args) -> tuple[str, bool]:
 
 def cached_copies(folder: Path, name: str = "spec.toml") -> list[Path]:
     return sorted((folder / validated.FOLDER).glob(f"{name}.*.json"))
+
+
+@pytest.fixture
+def user_cache(tmp_path) -> Path:
+    return tmp_path / "user-cache"
 
 
 @pytest.fixture
@@ -76,34 +81,34 @@ def test_a_score_document_reads_back_as_written(grade_source):
     assert "cases" not in json.loads(text)["parts"][0]["checks"][0]    # only asked for with --verbose
 
 
-def test_the_second_check_does_not_import_pydantic(problem_copy):
-    out, imported = check_in_process(ALICE, "--problem", problem_copy)
+def test_the_second_check_does_not_import_pydantic(problem_copy, user_cache):
+    out, imported = check_in_process(ALICE, "--problem", problem_copy, user_cache=user_cache)
     assert imported and "16/16" in out and "exit: 0" in out
     assert len(cached_copies(problem_copy)) == 1
-    out, imported = check_in_process(ALICE, "--problem", problem_copy)
+    out, imported = check_in_process(ALICE, "--problem", problem_copy, user_cache=user_cache)
     assert not imported and "16/16" in out and "exit: 0" in out
 
 
-def test_a_kits_second_check_does_not_import_pydantic(tmp_path):
+def test_a_kits_second_check_does_not_import_pydantic(tmp_path, user_cache):
     from grader.platforms import kit
     from grader.platforms.otter.checks import public_problem
     folder = tmp_path / "dis02"
     folder.mkdir()
     (folder / "spec.toml").write_text(kit.spec_without_hints(ROOT / "problems" / "dis02" / "spec.toml"))
     (folder / "vectors.json").write_text(json.dumps(models.plain(public_problem("dis02").vectors)))
-    first, imported = check_in_process(ALICE, "--problem", folder)
+    first, imported = check_in_process(ALICE, "--problem", folder, user_cache=user_cache)
     assert imported and "Student kit: public checks only" in first
     assert len(cached_copies(folder, "vectors.json")) == 1
-    second, imported = check_in_process(ALICE, "--problem", folder)
+    second, imported = check_in_process(ALICE, "--problem", folder, user_cache=user_cache)
     assert not imported
     assert second.splitlines()[:-1] == first.splitlines()[:-1]    # the same report
 
 
-def test_an_edited_spec_is_read_again(problem_copy):
-    check_in_process(ALICE, "--problem", problem_copy)
+def test_an_edited_spec_is_read_again(problem_copy, user_cache):
+    check_in_process(ALICE, "--problem", problem_copy, user_cache=user_cache)
     path = problem_copy / "spec.toml"
     path.write_text(path.read_text().replace('title = "the MAP derivation"', 'title = "derive the MAP"'))
-    out, imported = check_in_process(ALICE, "--problem", problem_copy)
+    out, imported = check_in_process(ALICE, "--problem", problem_copy, user_cache=user_cache)
     assert imported and "derive the MAP" in out and "the MAP derivation" not in out
     assert len(cached_copies(problem_copy)) == 1          # the old key's copy is gone
     path.write_text(path.read_text().replace("memory_mib = ", "memory_mib = -"))
@@ -112,32 +117,42 @@ def test_an_edited_spec_is_read_again(problem_copy):
     assert "memory_mib must be greater than 0" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_a_damaged_copy_is_validated_again_and_replaced(problem_copy):
-    check_in_process(ALICE, "--problem", problem_copy)
+def test_a_damaged_copy_is_validated_again_and_replaced(problem_copy, user_cache):
+    check_in_process(ALICE, "--problem", problem_copy, user_cache=user_cache)
     (copy,) = cached_copies(problem_copy)
     for damage in ("{not json", json.dumps({"name": "dis02"}), json.dumps({"typo": 1})):
         copy.write_text(damage)
-        out, imported = check_in_process(ALICE, "--problem", problem_copy)
+        out, imported = check_in_process(ALICE, "--problem", problem_copy, user_cache=user_cache)
         assert imported and "16/16" in out
         assert json.loads(copy.read_text())["name"] == "dis02" and "parts" in json.loads(copy.read_text())
 
 
-def test_a_folder_that_cannot_hold_a_copy_checks_all_the_same(problem_copy):
+def test_a_folder_that_cannot_hold_a_copy_keeps_it_in_the_users_cache(problem_copy, user_cache):
+    """A kit installed for everyone (a shared JupyterHub): its folder is not the student's to
+    write, so the copy goes to their own cache folder; where neither can be written, every check
+    validates, and still grades."""
     (problem_copy / validated.FOLDER).write_text("a file where the cache folder would go")
+    out, imported = check_in_process(ALICE, "--problem", problem_copy, user_cache=user_cache)
+    assert imported and "16/16" in out and "exit: 0" in out
+    (copy,) = user_cache.glob("grader/*/spec.toml.*.json")
+    out, imported = check_in_process(ALICE, "--problem", problem_copy, user_cache=user_cache)
+    assert not imported and "16/16" in out
+    user_cache.joinpath("grader").rename(user_cache / "moved")
+    user_cache.joinpath("grader").write_text("nor here")
     for _ in range(2):
-        out, imported = check_in_process(ALICE, "--problem", problem_copy)
+        out, imported = check_in_process(ALICE, "--problem", problem_copy, user_cache=user_cache)
         assert imported and "16/16" in out and "exit: 0" in out
 
 
-def test_only_grader_check_trusts_the_copy(problem_copy, tmp_path):
+def test_only_grader_check_trusts_the_copy(problem_copy, tmp_path, user_cache):
     """A copy planted under the right key changes what `grader check` reads (so the key is what
     guards it), and nothing else: a batch and lint validate spec.toml itself."""
-    check_in_process(ALICE, "--problem", problem_copy)
+    check_in_process(ALICE, "--problem", problem_copy, user_cache=user_cache)
     (copy,) = cached_copies(problem_copy)
     planted = json.loads(copy.read_text())
     planted["manual"][0]["title"] = "PLANTED"
     copy.write_text(json.dumps(planted))
-    out, _ = check_in_process(ALICE, "--problem", problem_copy)
+    out, _ = check_in_process(ALICE, "--problem", problem_copy, user_cache=user_cache)
     assert "PLANTED" in out
     folder = tmp_path / "class"
     folder.mkdir()

@@ -3,8 +3,10 @@
 `__pycache__`, so that the next check builds them without importing pydantic (about 90 ms).
 
 Like Python's own .pyc files: the key hashes the file's bytes and the source of the models that
-validated it, so an edit to either is a miss, and a folder that cannot be written is simply not
-cached. Only `grader check` asks for the cache; a batch, `grader lint`, a kit's build and the
+validated it, so an edit to either is a miss. A folder that cannot be written (a kit installed
+for everyone on a shared JupyterHub) keeps its copy in the user's cache folder instead
+($XDG_CACHE_HOME/grader, else ~/.cache/grader), under a name of the folder's own; where neither
+can be written, nothing is cached. Only `grader check` asks for the cache; a batch, `grader lint`, a kit's build and the
 platforms validate the file every time, so an instructor's grading never rests on a cached copy.
 """
 from __future__ import annotations
@@ -34,31 +36,52 @@ def load(path: Path, model: type, parse: Callable[[bytes], object], cached: bool
     return value
 
 
-def _cache_path(path: Path, text: bytes, model: type) -> Path:
+def _cache_paths(path: Path, text: bytes, model: type) -> list[Path]:
+    """Where the copy may be: beside the file, then in the user's cache folder."""
     digest = hashlib.sha256(text)
     for module in (models, sys.modules[model.__module__]):
         digest.update(Path(module.__file__).read_bytes())
-    return path.parent / FOLDER / f"{path.name}.{digest.hexdigest()[:24]}.json"
+    name = f"{path.name}.{digest.hexdigest()[:24]}.json"
+    places = [path.parent / FOLDER / name]
+    try:
+        user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "grader"
+    except RuntimeError:   # no home folder to be found
+        return places
+    return places + [user / hashlib.sha256(str(path.parent.resolve()).encode()).hexdigest()[:16] / name]
 
 
 def _read(path: Path, text: bytes, model: type):
-    try:
-        return models.build(model, json.loads(_cache_path(path, text, model).read_bytes()))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):   # absent, or not ours
-        return None
+    for place in _cache_paths(path, text, model):
+        try:
+            return models.build(model, json.loads(place.read_bytes()))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):   # absent, or not ours
+            continue
+    return None
 
 
 def _write(path: Path, text: bytes, model: type, value) -> None:
-    """Best effort: the next check builds `value` from here; older keys of this file go."""
-    target = _cache_path(path, text, model)
+    """Best effort: the next check builds `value` from the first place that takes it; older
+    keys of this file go from there."""
+    data = json.dumps(models.plain(value))
+    for target in _cache_paths(path, text, model):
+        if _put(target, data):
+            for old in target.parent.glob(f"{path.name}.*.json"):
+                if old != target:
+                    old.unlink(missing_ok=True)
+            return
+
+
+def _put(target: Path, data: str) -> bool:
+    """Write target whole or not at all; False where it cannot be written."""
+    temporary = None
     try:
-        target.parent.mkdir(exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{path.name}.", suffix=".tmp")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(handle, "w") as out:
-            json.dump(models.plain(value), out)
+            out.write(data)
         os.replace(temporary, target)
-        for old in target.parent.glob(f"{path.name}.*.json"):
-            if old != target:
-                old.unlink(missing_ok=True)
-    except OSError:   # a read-only install: every check validates, as without a cache
-        pass
+        return True
+    except OSError:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
+        return False
