@@ -630,3 +630,62 @@ def test_each_child_has_a_group_of_its_own(dis02):
         assert server.child_group is None and not any(folder.exists() for folder in group.folders)
     finally:
         server.close()
+
+
+def test_a_dead_judges_groups_are_removed_by_a_later_batch():
+    """A judge killed outright (SIGKILL, the OOM killer) leaves its groups behind; a batch removes
+    them before it starts: those named as ours, whose judge is gone, untouched for a while and
+    empty. A running judge's group, one with a process still in it, and anyone else's stay. All
+    planted below a group of this test's own."""
+    if not _cgroups_usable():
+        pytest.skip("no writable cgroup fs here")
+    here = cgroup.Cgroup.create(None, None)
+    sleeper = subprocess.Popen(["sleep", "120"])
+    try:
+        gone = subprocess.Popen(["true"])
+        gone.wait()              # a pid no process has now
+
+        def plant(name):
+            group = cgroup.Cgroup.create(None, None, parent=here, name=name)
+            cgroup.Cgroup.create(None, None, parent=group, name="child-1")
+            return group
+        dead = plant(f"grader-{gone.pid}-{secrets.token_hex(4)}")
+        running = plant(f"grader-{os.getpid()}-{secrets.token_hex(4)}")
+        busy = plant(f"grader-{gone.pid}-{secrets.token_hex(4)}")
+        busy.add(sleeper.pid)
+        other = plant(f"someone-{gone.pid}-{secrets.token_hex(4)}")
+        assert cgroup.remove_leftovers(here.folders, older_than=3600) == 0     # too recent yet
+        # the dead judge's group and the one below it, and the empty one below the busy group,
+        # in each hierarchy
+        assert cgroup.remove_leftovers(here.folders, older_than=0) == 3 * len(dead.folders)
+        assert not any(folder.exists() for folder in dead.folders)
+        for kept in (running, busy, other):
+            assert all(folder.exists() for folder in kept.folders)
+        assert busy.pids() == [sleeper.pid]
+        assert not any(folder.exists() for folder in busy.folders[0].iterdir() if folder.is_dir()), \
+            "the empty group below the busy one goes"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        here.remove()
+
+
+def test_a_batch_removes_what_a_killed_batch_left(tmp_path):
+    if not _cgroups_usable():
+        pytest.skip("no writable cgroup fs here")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    left = cgroup.Cgroup.create(None, None, name=f"grader-{gone.pid}-{secrets.token_hex(4)}")
+    try:
+        cgroup.Cgroup.create(None, None, parent=left, name="child-1")
+        hours_ago = time.time() - 2 * 3600
+        for folder in left.folders:
+            os.utime(folder, (hours_ago, hours_ago))
+        (tmp_path / "class").mkdir()
+        (tmp_path / "class" / "a.py").write_text(BASE)
+        done = subprocess.run([*GRADER, "batch", tmp_path / "class", "--out", tmp_path / "r.jsonl", "-j", "1"],
+                              capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        assert not any(folder.exists() for folder in left.folders)
+    finally:
+        left.remove()

@@ -31,6 +31,7 @@ from typing import Callable
 from grader.sandbox import isolation as sandbox
 from grader.sandbox import uids
 from grader.batch.folders import Found
+from grader.sandbox import cgroup
 from grader.sandbox.cgroup import Cgroup
 from grader.core import score
 from grader.core import spec as specs
@@ -91,6 +92,7 @@ def _shared(isolation: str, jobs: int):
     """What the workers share (see the module's docstring), removed when the batch ends."""
     sandbox.namespaces_refused(isolation)   # probed once here, not once per worker
     sandbox.become_subreaper()   # what a dead worker leaves comes back here, not to init
+    cgroup.remove_leftovers()    # what earlier batches killed outright could not remove
     scope = Cgroup.create(None, None)
     leases: list[uids.Lock] = []
     try:

@@ -10,6 +10,7 @@ Without a usable cgroup fs the child runs with rlimits alone, and the score docu
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 import uuid
@@ -20,6 +21,8 @@ GROUP_TASKS = 64                  # processes and threads one submission may hav
 GROUP_BASELINE = 256 << 20        # memory for the interpreter and NumPy, on top of the budget
 POLL_SECONDS = 0.0005             # how often a killed group is looked at: a close waits for the deaths, not the clock
 REMOVE_SECONDS = 5                # how long its folders are tried, as its killing is
+LEFTOVER_SECONDS = 600            # a dead judge's empty group this old is removed by the next batch
+_OURS = re.compile(r"grader-(\d+)-[0-9a-f]{8}")   # create()'s names: grader-<judge pid>-<random>
 
 
 def _own(controller: str | None) -> Path | None:
@@ -185,6 +188,49 @@ class Cgroup:
                         if time.monotonic() > deadline:
                             break
                         time.sleep(POLL_SECONDS)
+
+
+def remove_leftovers(parents: list[Path] | None = None, older_than: float = LEFTOVER_SECONDS) -> int:
+    """Remove the groups a judge killed outright (SIGKILL, the OOM killer) could not: below
+    `parents` (default: where create() puts groups of ours), those named by create() whose judge
+    is no longer running, untouched for `older_than` seconds, and holding no process (the kernel
+    refuses to remove one that does). Returns how many folders went. A batch calls it before it
+    starts, so such groups do not pile up on a machine that grades often."""
+    if parents is None:
+        v2 = (ROOT / "cgroup.controllers").exists()
+        parents = [folder.parent for folder, _ in _plan("x", v2, None, None)]
+    removed, now = 0, time.time()
+    for parent in parents:
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        for name in names:
+            found = _OURS.fullmatch(name)
+            if not found or _running(int(found.group(1))):
+                continue
+            try:
+                if now - os.stat(parent / name).st_mtime < older_than:
+                    continue
+            except OSError:
+                continue
+            for folder, _, _ in sorted(os.walk(parent / name), key=lambda entry: -len(entry[0])):
+                try:
+                    os.rmdir(folder)
+                    removed += 1
+                except OSError:   # a process is still in it (or in one below): left alone
+                    pass
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _members(folder: Path) -> list[int]:
