@@ -6,6 +6,7 @@ slow test installs it into a fresh virtual environment and runs the installed `g
 as an unprivileged user without bubblewrap, as on a student's laptop."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,9 +94,13 @@ def test_wheel_holds_no_reference(built):
     # plots.py (the plotted network and where its kinks are) is the only problem code shipped
     assert not [n for n in names if n.startswith("problems/") and n.endswith(".py")
                 and not n.endswith(("__init__.py", "/plots.py"))]
-    assert sorted(n for n in names if n.startswith("problems/dis02/")) == [
+    shipped = sorted(n for n in names if n.startswith("problems/dis02/"))
+    copies = [n for n in shipped if "/__pycache__/" in n]    # validated copies (grader.core.validated)
+    assert [n for n in shipped if n not in copies] == [
         "problems/dis02/__init__.py", "problems/dis02/plots.py", "problems/dis02/spec.toml",
         "problems/dis02/vectors.json"]
+    assert [re.sub(r"\.[0-9a-f]{24}\.json$", "", n) for n in copies] == [
+        "problems/dis02/__pycache__/spec.toml", "problems/dis02/__pycache__/vectors.json"]
     assert leaked_lines(wheel, [wheel.parent / "README.md"]) == []
 
 
@@ -266,6 +271,16 @@ def test_installed_kit_in_a_fresh_venv(built):
 
         right = grader("check", subs / "right.py", "--json")
         assert right.returncode == 0, right.stdout + right.stderr
+        # the wheel ships spec.toml's and vectors.json's validated copies (grader.core.validated):
+        # this student can write neither site-packages nor a cache folder, and still checks
+        # without importing pydantic; pip's uninstall removes the copies with the rest
+        shipped = sorted(p.name.rsplit(".", 2)[0] for p in (site / "problems" / "dis02" / "__pycache__").glob("*.json"))
+        assert shipped == ["spec.toml", "vectors.json"]
+        timed = subprocess.run([*as_student, base / "env" / "bin" / "python", "-X", "importtime", "-m", "grader",
+                                "check", subs / "right.py"], capture_output=True, text=True, env=env, cwd=subs,
+                               timeout=120, stdin=subprocess.DEVNULL)
+        assert timed.returncode == 0 and "import time" in timed.stderr, timed.stderr[-2000:]
+        assert "pydantic" not in timed.stderr
         doc = json.loads(right.stdout)
         assert doc["score"] == doc["max_score"] == 16 and doc["isolation"] == "process"
         assert "warning: student code runs with process isolation" in right.stderr
@@ -288,6 +303,10 @@ def test_installed_kit_in_a_fresh_venv(built):
         again = grader("student-kit", subs / "kit2")
         assert again.returncode == 1 and "itself a student kit" in again.stderr
         assert grader("check", subs / "nothing.py").returncode == 2
+        gone = subprocess.run([base / "env" / "bin" / "pip", "uninstall", "--yes", "--quiet", "sandgrade"],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        assert gone.returncode == 0, gone.stderr
+        assert not (site / "problems").exists(), "the uninstall left files of the kit behind"
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -36,6 +36,17 @@ def load(path: Path, model: type, parse: Callable[[bytes], object], cached: bool
     return value
 
 
+def store(path: Path, model: type, parse: Callable[[bytes], object]) -> Path:
+    """Validate the file and keep its copy beside it, where a build ships it (a student kit's
+    wheel, so that even a kit installed where its student cannot write checks without pydantic,
+    and pip's uninstall removes the copy). Raises as load does, and OSError."""
+    text = path.read_bytes()
+    target = _cache_paths(path, text, model)[0]
+    if not _put(target, json.dumps(models.plain(models.validate(model, parse(text))))):
+        raise OSError(f"could not write {target}")
+    return target
+
+
 def _cache_paths(path: Path, text: bytes, model: type) -> list[Path]:
     """Where the copy may be: beside the file, then in the user's cache folder."""
     digest = hashlib.sha256(text)

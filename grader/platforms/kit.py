@@ -25,7 +25,7 @@ import numpy as np
 
 from grader import DISTRIBUTION, __version__
 from grader.platforms import packaging
-from grader.core import expr, models, plan
+from grader.core import expr, models, plan, validated
 from grader.core import spec as specs
 from grader.core.answers import Cases, Referee, needles_for
 from grader.core.cases import DEFAULT_SEED, Case
@@ -225,6 +225,9 @@ def stage(problem, vectors: dict, folder: Path, readme: str) -> Path:
     if problem.spec.plots and (problem.folder / "plots.py").exists():
         shutil.copy(problem.folder / "plots.py", target / "plots.py")   # inputs and kinks, no answers
     (target / VECTORS).write_text(_json(vectors))
+    # their validated copies too (grader.core.validated): a check reads them without pydantic
+    validated.store(target / "spec.toml", specs.ProblemSpec, lambda text: tomllib.loads(text.decode()))
+    validated.store(target / VECTORS, Vectors, json.loads)
     (folder / "pyproject.toml").write_text(_pyproject(problem.spec))
     (folder / "README.md").write_text(readme)
     return folder

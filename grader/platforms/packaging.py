@@ -65,7 +65,7 @@ grader = "grader.cli:main"
 include = ["grader*", "problems*"]
 
 [tool.setuptools.package-data]
-"*" = ["*.toml", "*.json"]
+"*" = ["*.toml", "*.json", "__pycache__/*.json"]
 """
 
 
