@@ -107,8 +107,8 @@ _process_ends_after = [False]   # main(): this process runs one command, then ex
 
 @contextlib.contextmanager
 def no_cycle_collector():
-    """One file's grading makes little cyclic garbage, but many objects (NumPy's, pydantic's, the
-    plan's): Python's cycle collector would scan them over and over, a tenth of the time. In a
+    """One file's grading makes little cyclic garbage, but many objects (NumPy's, the plan's):
+    Python's cycle collector would scan them over and over, a tenth of the time. In a
     process that exits next it stays off: turned on, its first pass would scan them all once more."""
     was_on = gc.isenabled()
     gc.disable()
@@ -153,7 +153,7 @@ def check(submission: Path, as_json: bool, verbose: bool, seed: int, problem: st
         from grader.core.engine import grade
         from grader.reports.terminal import report
         try:
-            loaded = load_problem(problem, cached=True)   # spec_cache: no pydantic import
+            loaded = load_problem(problem, cached=True)   # as last validated: no pydantic (grader.core.validated)
             doc = grade(submission, loaded, seed, isolation=isolation_mode(isolation), detail=verbose)
         finally:
             early.discard()   # not taken (a problem set with its own modules, an unreadable file)

@@ -132,6 +132,12 @@ def wrong(value: np.ndarray, rng, limit: np.ndarray) -> dict:
     return {"t": "num", "v": 2, "type": "int"}
 
 
+def agrees(check, raws, all_right: bool) -> None:
+    """The two ways agree (both_ways), and where every case was made right, the check passes."""
+    passed, *_ = both_ways(check, raws, settles=all_right)
+    assert passed or not all_right
+
+
 def chooser(rng, count: int):
     """How each of count results is made: all right, one wrong, or each wrong a time in four."""
     mode, odd = rng.random(), int(rng.integers(count))
@@ -165,8 +171,7 @@ def values_once(rng):
     pick, all_right = chooser(rng, count)
     raws = [pick(i)(answer, rng, tol.atol + tol.rtol * np.abs(answer))
             for i, answer in enumerate(answers[rng.integers(len(answers))] for answers in expected)]
-    passed, *_ = both_ways(check, raws, settles=all_right)
-    assert passed or not all_right
+    agrees(check, raws, all_right)
 
 
 def test_differences_all_at_once_as_case_by_case():
@@ -187,8 +192,7 @@ def differences_once(rng):
         limits += [(tol.atol + tol.rtol * scale) / 2] * size
     pick, all_right = chooser(rng, len(values))
     raws = [pick(i)(np.array(v), rng, np.array(limit)) for i, (v, limit) in enumerate(zip(shifted, limits))]
-    passed, *_ = both_ways(check, raws, settles=all_right)
-    assert passed or not all_right
+    agrees(check, raws, all_right)
 
 
 def test_gradient_against_the_reference_all_at_once_as_case_by_case():
@@ -205,8 +209,7 @@ def reference_once(rng):
     pick, all_right = chooser(rng, count)
     raws = [pick(i)(e, rng, gradcheck.ATOL + np.max(rounding) + gradcheck.RTOL * np.abs(e))
             for i, (e, rounding) in enumerate(differences)]
-    passed, *_ = both_ways(check, raws, settles=all_right)
-    assert passed or not all_right
+    agrees(check, raws, all_right)
 
 
 def cubic(x) -> float:
@@ -236,8 +239,7 @@ def own_once(rng):
             odd = rng.random()
             raws.append({"t": "num", "v": value, "type": "float"} if made is right or odd < 0.9 else
                         arr((1, 1), [value]) if odd < 0.95 else arr((2,), [value, value]))
-    passed, *_ = both_ways(check, raws, settles=all_right)
-    assert passed or not all_right
+    agrees(check, raws, all_right)
 
 
 def test_a_kink_passes_on_either_answer_but_not_on_a_mix_of_them():

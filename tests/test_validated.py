@@ -161,7 +161,15 @@ def test_only_grader_check_trusts_the_copy(problem_copy, tmp_path, user_cache):
     assert done.returncode == 0, done.stderr
     (doc,) = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert [p["title"] for p in doc["parts"] if p["status"] == "manual"][0] != "PLANTED"
-    assert "PLANTED" not in run_cli("lint", problem_copy).stdout
+    # a hint calling a function nothing defines: refused by what reads the copy, not by lint
+    part = planted["parts"][0]
+    part["hints"] = [{"output": part["outputs"][0]["label"], "mistake": "planted_mistake(x)",
+                      "message": "planted", "in_kit": False}]
+    copy.write_text(json.dumps(planted))
+    refused = run_cli("check", ALICE, "--problem", problem_copy)
+    assert refused.returncode == 2 and "planted_mistake" in refused.stderr
+    linted = run_cli("lint", problem_copy)
+    assert linted.returncode == 0 and "no problems found" in linted.stdout, linted.stdout + linted.stderr
 
 
 def test_a_bound_broken_in_a_spec_is_named():

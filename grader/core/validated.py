@@ -11,6 +11,7 @@ platforms validate the file every time, so an instructor's grading never rests o
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -28,11 +29,15 @@ def load(path: Path, model: type, parse: Callable[[bytes], object], cached: bool
     """The file as `model`. Raises OSError (unreadable), models.Invalid (does not fit), and
     whatever `parse` raises on text that is not its format."""
     text = path.read_bytes()
-    if cached and (found := _read(path, text, model)) is not None:
-        return found
+    places = _places(path, text, model) if cached else []
+    for place in places:
+        try:
+            return models.build(model, json.loads(place.read_bytes()))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):   # absent, or not ours
+            continue
     value = models.validate(model, parse(text))
-    if cached:
-        _write(path, text, model, value)
+    if places:
+        _keep(path.name, places, json.dumps(models.plain(value)))
     return value
 
 
@@ -41,17 +46,17 @@ def store(path: Path, model: type, parse: Callable[[bytes], object]) -> Path:
     wheel, so that even a kit installed where its student cannot write checks without pydantic,
     and pip's uninstall removes the copy). Raises as load does, and OSError."""
     text = path.read_bytes()
-    target = _cache_paths(path, text, model)[0]
+    target = _places(path, text, model)[0]
     if not _put(target, json.dumps(models.plain(models.validate(model, parse(text))))):
         raise OSError(f"could not write {target}")
     return target
 
 
-def _cache_paths(path: Path, text: bytes, model: type) -> list[Path]:
+def _places(path: Path, text: bytes, model: type) -> list[Path]:
     """Where the copy may be: beside the file, then in the user's cache folder."""
     digest = hashlib.sha256(text)
-    for module in (models, sys.modules[model.__module__]):
-        digest.update(Path(module.__file__).read_bytes())
+    for source in _sources(model):
+        digest.update(source)
     name = f"{path.name}.{digest.hexdigest()[:24]}.json"
     places = [path.parent / FOLDER / name]
     try:
@@ -61,22 +66,17 @@ def _cache_paths(path: Path, text: bytes, model: type) -> list[Path]:
     return places + [user / hashlib.sha256(str(path.parent.resolve()).encode()).hexdigest()[:16] / name]
 
 
-def _read(path: Path, text: bytes, model: type):
-    for place in _cache_paths(path, text, model):
-        try:
-            return models.build(model, json.loads(place.read_bytes()))
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):   # absent, or not ours
-            continue
-    return None
+@functools.lru_cache(maxsize=None)
+def _sources(model: type) -> tuple[bytes, bytes]:
+    """The source of the code that validates `model` (read once): a change to it is a new key."""
+    return tuple(Path(module.__file__).read_bytes() for module in (models, sys.modules[model.__module__]))
 
 
-def _write(path: Path, text: bytes, model: type, value) -> None:
-    """Best effort: the next check builds `value` from the first place that takes it; older
-    keys of this file go from there."""
-    data = json.dumps(models.plain(value))
-    for target in _cache_paths(path, text, model):
+def _keep(name: str, places: list[Path], data: str) -> None:
+    """Best effort: data in the first place that takes it; older keys of the file go from there."""
+    for target in places:
         if _put(target, data):
-            for old in target.parent.glob(f"{path.name}.*.json"):
+            for old in target.parent.glob(f"{name}.*.json"):
                 if old != target:
                     old.unlink(missing_ok=True)
             return

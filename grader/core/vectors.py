@@ -11,8 +11,8 @@ submission, and a student's gradient against finite differences of their own for
 from __future__ import annotations
 
 import json
-from dataclasses import field
 import textwrap
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -21,7 +21,7 @@ import numpy as np
 from grader.core.cases import Case
 from grader.core.defaults import VECTORS  # noqa: F401  (vectors.VECTORS, as before)
 from grader.core import validated
-from grader.core.models import Invalid, strict
+from grader.core.models import strict
 from grader.errors import SpecError
 from grader.judge.hints import Hints
 from grader.sandbox.protocol import INPUT_DTYPES
@@ -130,7 +130,7 @@ def load_vectors(folder: Path, spec: ProblemSpec, cached: bool = False) -> Vecto
     path = folder / VECTORS
     try:
         vectors = validated.load(path, Vectors, json.loads, cached)
-    except (OSError, ValueError) as err:   # unreadable, not JSON (or UTF-8), or not vectors (Invalid)
+    except (OSError, ValueError) as err:   # unreadable, not JSON (or UTF-8), or not vectors (models.Invalid)
         raise SpecError(f"{path} is not a valid vectors file: {err}") from None
     for part in spec.parts:
         stored = vectors.parts.get(part.id)

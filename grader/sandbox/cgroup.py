@@ -38,18 +38,29 @@ def _own(controller: str | None) -> Path | None:
     return None
 
 
-def _plan(name: str, v2: bool, max_tasks: int | None, memory_bytes: int | None) -> list[tuple[Path, dict]]:
-    """The folders to make below our own groups, pids first, and what to write in each."""
+def _parents(v2: bool) -> list[tuple[Path, str]]:
+    """Our own groups, where new groups go unless a parent is named: (folder, hierarchy), pids
+    first in v1 ("" for the v2 unified tree)."""
     if v2:
         own = _own(None)
-        return [] if own is None else [(ROOT / own / name, _limits(True, "", max_tasks, memory_bytes))]
+        return [] if own is None else [(ROOT / own, "")]
     pids_own, memory_own = _own("pids"), _own("memory")
     if pids_own is None or not (ROOT / "pids").is_dir():
         return []
-    plan = [(ROOT / "pids" / pids_own / name, _limits(False, "pids", max_tasks, memory_bytes))]
+    parents = [(ROOT / "pids" / pids_own, "pids")]
     if memory_own is not None and (ROOT / "memory").is_dir():
-        plan.append((ROOT / "memory" / memory_own / name, _limits(False, "memory", max_tasks, memory_bytes)))
-    return plan
+        parents.append((ROOT / "memory" / memory_own, "memory"))
+    return parents
+
+
+def _plan(name: str, v2: bool, max_tasks: int | None, memory_bytes: int | None) -> list[tuple[Path, dict]]:
+    """The folders to make below our own groups, pids first, and what to write in each."""
+    return [(parent / name, _limits(v2, hierarchy, max_tasks, memory_bytes)) for parent, hierarchy in _parents(v2)]
+
+
+def _deepest_first(top: Path) -> list[str]:
+    """A group's folder and every folder below it, each before the one holding it."""
+    return sorted((folder for folder, _, _ in os.walk(top)), key=lambda folder: -len(folder))
 
 
 def _limits(v2: bool, hierarchy: str, max_tasks: int | None, memory_bytes: int | None) -> dict:
@@ -177,7 +188,7 @@ class Cgroup:
         self.kill_all()
         deadline = time.monotonic() + REMOVE_SECONDS
         for top in self.folders:
-            for folder, _, _ in sorted(os.walk(top), key=lambda entry: -len(entry[0])):   # deepest first
+            for folder in _deepest_first(top):
                 while True:   # a killed task leaves the group a moment after it dies (longer on a busy machine)
                     try:
                         os.rmdir(folder)
@@ -197,8 +208,7 @@ def remove_leftovers(parents: list[Path] | None = None, older_than: float = LEFT
     refuses to remove one that does). Returns how many folders went. A batch calls it before it
     starts, so such groups do not pile up on a machine that grades often."""
     if parents is None:
-        v2 = (ROOT / "cgroup.controllers").exists()
-        parents = [folder.parent for folder, _ in _plan("x", v2, None, None)]
+        parents = [folder for folder, _ in _parents((ROOT / "cgroup.controllers").exists())]
     removed, now = 0, time.time()
     for parent in parents:
         try:
@@ -214,7 +224,7 @@ def remove_leftovers(parents: list[Path] | None = None, older_than: float = LEFT
                     continue
             except OSError:
                 continue
-            for folder, _, _ in sorted(os.walk(parent / name), key=lambda entry: -len(entry[0])):
+            for folder in _deepest_first(parent / name):
                 try:
                     os.rmdir(folder)
                     removed += 1
@@ -225,11 +235,11 @@ def remove_leftovers(parents: list[Path] | None = None, older_than: float = LEFT
 
 def _running(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)   # PermissionError: running, as someone else
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     return True
 
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from grader.errors import IsolationUnavailable
 from grader.sandbox import isolation
-from grader.sandbox.cgroup import GROUP_BASELINE, GROUP_TASKS, Cgroup
 from grader.sandbox.confine import REFUSED_STATUS, WALLS_UP
 
 MODE = "bubblewrap"
@@ -31,12 +30,7 @@ WORDS_BYTES = 4096        # of a child that could not start: what it said, for t
 
 
 @dataclass
-class Early:
-    proc: subprocess.Popen
-    cgroup: Cgroup | None
-    wfd: int                 # the judge's ends of the request, reply and output pipes
-    rfd: int
-    out_r: int
+class Early(isolation.Started):
     settled: bool = False    # its first byte (or its end) has been read
     walled: bool = False     # that byte was WALLS_UP
 
@@ -52,31 +46,11 @@ def start(requested: str) -> None:
             or os.environ.get("GRADER_NAMESPACES", "1") == "0" or shutil.which("bwrap") is None
             or isolation.bwrap_probed()):
         return
-    to_child_r, to_child_w = os.pipe()
-    from_child_r, from_child_w = os.pipe()
-    out_r, out_w = os.pipe()
-    theirs = (to_child_r, from_child_w, out_w)
-    cgroup = None
     try:
-        env = isolation.child_env()
-        launch = isolation.launch(MODE, [str(to_child_r), str(from_child_w)], env, early=True)
-        isolation.become_subreaper()
-        cgroup = Cgroup.create(GROUP_TASKS, MEMORY_BYTES + GROUP_BASELINE)
-        proc = subprocess.Popen(
-            launch.argv, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
-            stdout=out_w, stderr=out_w, env=env, cwd=launch.cwd, start_new_session=True,
-            preexec_fn=isolation.before_exec(cgroup, launch.preexec))
+        child = isolation.start_child(MODE, MEMORY_BYTES, early=True)
     except (OSError, subprocess.SubprocessError, IsolationUnavailable):
-        for fd in (to_child_w, from_child_r, out_r):
-            os.close(fd)
-        if cgroup:
-            cgroup.remove()
         return
-    finally:
-        for fd in theirs:
-            os.close(fd)
-    isolation.started(proc.pid)
-    _waiting.append(Early(proc, cgroup, to_child_w, from_child_r, out_r))
+    _waiting.append(Early(**vars(child)))
     atexit.register(discard)
 
 

@@ -41,14 +41,12 @@ import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from grader.sandbox import uids
+from grader.sandbox.cgroup import GROUP_BASELINE, GROUP_TASKS, Cgroup
 from grader.sandbox.confine import REFUSED_STATUS, landlock_abi
 from grader.errors import IsolationUnavailable
-
-if TYPE_CHECKING:
-    from grader.sandbox.cgroup import Cgroup
 
 MODES = ("bubblewrap", "user", "process")
 NOBODY = 65534
@@ -439,6 +437,47 @@ def before_exec(cgroup: Cgroup | None, then):
     return run
 
 
+@dataclass
+class Started:
+    """A child started under a mode (start_child): the judge's ends of its request, reply and
+    output pipes."""
+    proc: subprocess.Popen
+    cgroup: Cgroup | None
+    wfd: int
+    rfd: int
+    out_r: int
+
+
+def start_child(mode: str, memory_bytes: int, modules: tuple[str, ...] = (), early: bool = False) -> Started:
+    """A new sandboxed process running grader/child.py, in a cgroup of its own where one can be
+    made (its memory cap: the budget, plus the interpreter's and NumPy's). Raises
+    IsolationUnavailable, OSError or SubprocessError, leaving no pipe or group behind."""
+    to_child_r, to_child_w = os.pipe()
+    from_child_r, from_child_w = os.pipe()
+    out_r, out_w = os.pipe()
+    theirs = (to_child_r, from_child_w, out_w)
+    cgroup = None
+    try:
+        env = child_env()
+        launched = launch(mode, [str(to_child_r), str(from_child_w)], env, modules, early)
+        _subreaper_once()
+        cgroup = Cgroup.create(GROUP_TASKS, memory_bytes + GROUP_BASELINE)
+        proc = subprocess.Popen(
+            launched.argv, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
+            stdout=out_w, stderr=out_w, env=env, cwd=launched.cwd, start_new_session=True,
+            preexec_fn=before_exec(cgroup, launched.preexec))
+    except BaseException:
+        for fd in (to_child_w, from_child_r, out_r):
+            os.close(fd)
+        if cgroup:
+            cgroup.remove()
+        raise
+    finally:
+        for fd in theirs:
+            os.close(fd)
+    started(proc.pid)
+    return Started(proc, cgroup, to_child_w, from_child_r, out_r)
+
 
 def module_folders(modules: tuple[str, ...] = ()) -> dict[str, str]:
     """Where the child finds each module it may import (NumPy and `modules`): the folder holding
@@ -483,6 +522,14 @@ def become_subreaper() -> bool:
         return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+_subreaper: list[bool] = []
+
+
+def _subreaper_once() -> None:
+    if not _subreaper:
+        _subreaper.append(become_subreaper())
 
 
 _started: set[int] = set()

@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 
 from grader.sandbox import early
 from grader.sandbox import isolation as sandbox
-from grader.sandbox.isolation import before_exec, child_env
 from grader.sandbox import protocol
-from grader.sandbox.cgroup import GROUP_BASELINE, GROUP_TASKS, Cgroup
+from grader.sandbox.cgroup import GROUP_BASELINE, Cgroup
 from grader.sandbox.confine import REFUSED_STATUS
 from grader.sandbox.protocol import Malformed, TooBig, load_report, parse_reply
 
@@ -111,14 +110,6 @@ class CappedOutput:
         middle = f"\n[... {self.dropped} bytes of output dropped ...]\n" if self.dropped else ""
         return (bytes(self.head).decode(errors="replace") + middle
                 + bytes(self.tail).decode(errors="replace"))
-
-
-_reaping: list[bool] = []
-
-
-def _reaper_once() -> None:
-    if not _reaping:
-        _reaping.append(sandbox.become_subreaper())
 
 
 def _signal_of(returncode: int, wrapped: bool) -> int | None:
@@ -222,34 +213,32 @@ class ChildSession:
     def _launch(self) -> tuple[int, int, int]:
         """A new child, forked from the server or started: the judge's ends of its request, reply
         and output pipes."""
+        try:
+            if self.server is None:
+                child = sandbox.start_child(self.isolation, self.limits.memory_bytes, self.limits.modules)
+                self.proc, self.cgroup, self.child_program = child.proc, child.cgroup, None
+                return child.wfd, child.rfd, child.out_r
+            return self._fork()
+        except (ChildFailure, sandbox.IsolationUnavailable) as failure:
+            self.load_failure = str(failure)
+            self.load_failure_kind = getattr(failure, "kind", "internal")
+            raise ChildFailure(self.load_failure, kind=self.load_failure_kind) from None
+
+    def _fork(self) -> tuple[int, int, int]:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         out_r, out_w = os.pipe()
         theirs = (to_child_r, from_child_w, out_w)
         try:
-            if self.server is not None:
-                self.child_program = self.server.fork(theirs, self.program)
-                self.proc = None
-            else:
-                env = child_env()
-                launch = sandbox.launch(self.isolation, [str(to_child_r), str(from_child_w)], env,
-                                        self.limits.modules)
-                _reaper_once()
-                self.cgroup = Cgroup.create(GROUP_TASKS, self.limits.memory_bytes + GROUP_BASELINE)
-                self.proc = subprocess.Popen(
-                    launch.argv, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
-                    stdout=out_w, stderr=out_w, env=env, cwd=launch.cwd, start_new_session=True,
-                    preexec_fn=before_exec(self.cgroup, launch.preexec))
-                sandbox.started(self.proc.pid)
-                self.child_program = None
-        except (ChildFailure, sandbox.IsolationUnavailable) as failure:
-            for fd in (*theirs, to_child_w, from_child_r, out_r):
+            self.child_program = self.server.fork(theirs, self.program)
+            self.proc = None
+        except BaseException:
+            for fd in (to_child_w, from_child_r, out_r):
                 os.close(fd)
-            self.load_failure = str(failure)
-            self.load_failure_kind = getattr(failure, "kind", "internal")
-            raise ChildFailure(self.load_failure, kind=self.load_failure_kind) from None
-        for fd in theirs:
-            os.close(fd)
+            raise
+        finally:
+            for fd in theirs:
+                os.close(fd)
         return to_child_w, from_child_r, out_r
 
     def _drain(self, stream) -> None:
