@@ -254,9 +254,11 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--shard") from None
     loaded = load_problem(problem)
-    if not loaded.kit:   # a problem set's mistake stops here, named, not in every worker
-        from grader.core.preflight import before_batch
-        before_batch(problem, DEFAULT_SEED if seed is None else seed)
+    batch_seed = DEFAULT_SEED if seed is None else seed
+    checking = None
+    if not loaded.kit:   # a problem set's mistake stops the batch, named, not every worker
+        from grader.core.preflight import BeforeBatch
+        checking = BeforeBatch(problem, batch_seed)
     if not csv_path and (roster or column or csv_format != "plain"):
         raise click.UsageError("--roster, --column and --csv-format shape the gradebook: give --csv too")
     class_roster = _roster(roster, csv_format)
@@ -290,7 +292,8 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
                        f"with {jobs} jobs, {mode} isolation, {said}", err=True)
             with progress(len(todo)) as bar:
                 try:
-                    parallel.run(todo, out, jobs, DEFAULT_SEED, problem, mode, on_done=lambda line: bar.update(1))
+                    parallel.run(todo, out, jobs, batch_seed, problem, mode, on_done=lambda line: bar.update(1),
+                                 preflight=checking)
                 except KeyboardInterrupt:
                     sys.exit(130)
     except export.ExportError as err:

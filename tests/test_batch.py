@@ -258,3 +258,38 @@ def test_a_batch_names_the_mistakes_check_names(tmp_path):
                 [(c["hint"], c["message"]) for c in same["checks"]], (name, part["id"])
             hinted += sum(c["hint"] is not None for c in part["checks"])
     assert hinted >= len(names)
+
+
+def test_a_worker_is_warm_before_its_first_submission(tmp_path, monkeypatch):
+    """A batch's worker starts its fork server, makes its plan while the server imports NumPy, and
+    hands the server the plan's program before any submission comes (the batch's preflight runs
+    meanwhile): the first grading forks at once and prepares nothing. A problem whose plan fails
+    leaves the worker to meet the failure in its first grading, which says why."""
+    from grader.batch import workers
+    from grader.core import spec
+    from grader.core.engine import grade, program_for
+    from grader.core.plan import plan_for
+    from grader.sandbox import isolation as sandbox
+    from grader.sandbox.forkserver import ForkServer
+    from tests.test_spec_features import REFERENCE, write_problem
+    problem = spec.load("dis02")
+    server = ForkServer(sandbox.strongest())
+    try:
+        workers._warm(problem, 182, server)
+        assert server.proc.poll() is None and not server.starting
+        assert server.prepared is program_for(plan_for(problem, 182))[0]
+        prepared = []
+        monkeypatch.setattr(ForkServer, "_prepare", lambda self, program: prepared.append(program))
+        answer = tmp_path / "answer.py"
+        answer.write_text(BASE)
+        doc = grade(answer, problem, 182, server=server)
+        assert doc.score == doc.max_score and prepared == []
+    finally:
+        server.close()
+    broken = spec.load(str(write_problem(tmp_path / "p", reference=REFERENCE.replace("return", "return y +", 1))))
+    server = ForkServer(sandbox.strongest())
+    try:
+        workers._warm(broken, 182, server)   # the plan raised: nothing raised here
+        assert server.proc is not None and server.prepared is None
+    finally:
+        server.close()

@@ -2,6 +2,8 @@
 naming the part, output, hint or case set, and exit status 2 from `grader check`, `grader batch`
 and `grader student-kit`, never a traceback (issue 13). Each test plants one mistake in the
 small layer problem of test_spec_features."""
+import json
+
 import pytest
 
 from grader.core import spec
@@ -46,7 +48,9 @@ def check_cli(tmp_path, folder, source=RIGHT, command="check"):
     if command == "batch":
         (tmp_path / "class").mkdir(exist_ok=True)
         (tmp_path / "class" / "a.py").write_text(source)
-        result = run_cli("batch", tmp_path / "class", "--out", tmp_path / "out.jsonl", "--problem", folder, "-j", "1")
+        result = run_cli("batch", tmp_path / "class", "--out", tmp_path / "out.jsonl", "--problem", folder, "-j", "2")
+        out = tmp_path / "out.jsonl"      # the workers started while it was checked: none graded anyone
+        assert not out.exists() or out.read_text() == "", out.read_text()
     else:
         result = run_cli("check", answer, "--problem", folder)
     assert "Traceback" not in result.stderr + result.stdout, result.stderr
@@ -184,3 +188,17 @@ def test_a_hint_message_holding_the_reference_stops_the_kit_naming_it(tmp_path):
     assert "part g, output 'dx': the hint 'dx should be: return 2 * a * x * dout' holds a line of " \
            "reference.py or mistakes.py (return2*a*x*dout)" in result.stderr
     assert not (tmp_path / "kit").exists()
+
+
+def test_a_hint_whose_mistake_kills_its_process_does_not_stop_a_batch(tmp_path):
+    """The batch's preflight runs the problem's code in a process of its own: a mistake that kills
+    it is not a mistake the preflight can name, so the batch goes on, and a right answer (which
+    never meets the hint) gets every point."""
+    killer = MISTAKES.replace("return a * x * dout", "import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)")
+    folder = write_problem(tmp_path / "p", HINTED, mistakes=killer)
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "a.py").write_text(RIGHT)
+    result = run_cli("batch", tmp_path / "class", "--out", tmp_path / "out.jsonl", "--problem", folder, "-j", "2")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    [doc] = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert doc["score"] == doc["max_score"] > 0, doc

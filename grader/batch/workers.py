@@ -35,7 +35,7 @@ from grader.sandbox import cgroup
 from grader.sandbox.cgroup import Cgroup
 from grader.core import score
 from grader.core import spec as specs
-from grader.core.engine import grade, not_graded, unreadable
+from grader.core.engine import grade, not_graded, program_for, unreadable
 from grader.core.plan import plan_for
 from grader.sandbox.forkserver import ForkServer
 
@@ -58,6 +58,19 @@ def _start_worker(problem: str, seed: int, isolation: str, shared: dict) -> None
     server = ForkServer(isolation, loaded.spec.budgets.memory_mib << 20, tuple(loaded.spec.modules))
     Finalize(server, server.close, exitpriority=10)   # atexit does not run in pool workers
     _worker.update(problem=loaded, seed=seed, isolation=isolation, server=server)
+    _warm(loaded, seed, server)
+
+
+def _warm(problem, seed: int, server: ForkServer) -> None:
+    """Before the first submission (while the batch's preflight runs): the fork server started,
+    the plan made while it imports NumPy, and the plan's program handed to it. Whatever fails
+    here fails again in the first grading, which says why."""
+    server.launch()
+    try:
+        program = program_for(plan_for(problem, seed))[0]
+    except Exception:
+        return
+    server.warm(program)
 
 
 def _grade_one(item: Found) -> str:
@@ -75,6 +88,10 @@ def _grade_one(item: Found) -> str:
                 break
     doc.students, doc.seed_rule = item.students, item.seed_rule
     return score.to_json(doc)
+
+
+def _nothing() -> None:
+    pass
 
 
 def _hints_made_lazily(problem, seed: int) -> None:
@@ -112,11 +129,18 @@ def _shared(isolation: str, jobs: int):
 
 
 def run(items: list[Found], out: Path, jobs: int, seed: int, problem: str, isolation: str,
-        on_done: Callable[[str], None] = lambda line: None) -> int:
-    """Grade items, appending one line per document to out. Returns how many were written."""
+        on_done: Callable[[str], None] = lambda line: None, preflight=None) -> int:
+    """Grade items, appending one line per document to out. Returns how many were written.
+    preflight: a grader.core.preflight.BeforeBatch at `seed`, asked once the workers have
+    started (they warm up meanwhile) and before anything is handed out; its SpecError stops the
+    batch with nothing graded."""
     with open(out, "a", encoding="utf-8") as sink, _shared(isolation, jobs) as shared:
         batch = _Batch(items, sink, on_done, jobs, (problem, seed, isolation, shared))
         try:
+            if preflight is not None:
+                if items:
+                    batch.start()
+                preflight.check()
             batch.run()
         finally:
             batch.close()
@@ -157,11 +181,24 @@ class _Batch:
             self._collect(running)
             raise
 
-    def _hand_out(self) -> bool:
-        """Returns False when the pool broke since the last wait (a worker died meanwhile)."""
+    def start(self) -> None:
+        """The workers started now, not at the first hand-out: each warms up as it starts
+        (grader.batch.workers._warm) while the batch's preflight runs."""
+        self._pool()
+        try:
+            for _ in range(self.jobs):   # a pool starts its workers at its first task
+                self.pool.submit(_nothing)
+        except BrokenProcessPool:        # the first hand-out finds it broken and replaces it
+            pass
+
+    def _pool(self) -> None:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_start_worker,
                                             initargs=self.initargs)
+
+    def _hand_out(self) -> bool:
+        """Returns False when the pool broke since the last wait (a worker died meanwhile)."""
+        self._pool()
         if self.suspects:   # one at a time, so a worker's death names its cause
             return bool(self.pending) or self._submit(self.suspects, alone=True)
         while self.todo and len(self.pending) < 2 * self.jobs:   # every worker busy, no more

@@ -5,7 +5,6 @@ workers. `grader lint` goes further (grader.authoring.lint)."""
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 from grader.core import spec as specs
 from grader.core.plan import Plan, plan_for
@@ -24,17 +23,39 @@ def preflight(problem: Problem, seed: int) -> Plan:
     return plan
 
 
-def before_batch(problem: str, seed: int) -> None:
-    """preflight, in a process of its own: the problem's code may do anything a judge survives
-    (kill its process, exhaust memory), which the batch's workers are made to weather and
-    document per submission; only a SpecError stops the batch here."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+class BeforeBatch:
+    """preflight, in a process of its own, started now and asked (`check`) once the batch's
+    workers have started: they warm up meanwhile. The problem's code may do anything a judge
+    survives (kill its process, exhaust memory), which the batch's workers are made to weather and
+    document per submission; only a SpecError stops the batch, before anything is graded. The
+    answer comes back as text over a pipe, not pickled."""
+
+    def __init__(self, problem: str, seed: int):
+        context = multiprocessing.get_context("fork")
+        self.reader, writer = context.Pipe(duplex=False)
+        self.process = context.Process(target=_answer, args=(problem, seed, writer), daemon=True)
+        self.process.start()
+        writer.close()
+
+    def check(self) -> None:
+        """Wait for the answer; raises SpecError if the problem set has a mistake."""
         try:
-            message = pool.submit(_message, problem, seed).result()
-        except Exception:   # it died or ran out of memory: the workers will say so, per submission
-            return
-    if message:
-        raise SpecError(message)
+            message = self.reader.recv_bytes().decode()
+        except (EOFError, OSError):   # it died or ran out of memory: the workers will say so
+            message = ""
+        finally:
+            self.reader.close()
+            self.process.join()
+        if message:
+            raise SpecError(message)
+
+
+def _answer(problem: str, seed: int, writer) -> None:
+    try:
+        message = _message(problem, seed) or ""
+    except BaseException:   # not a mistake it can name (Ctrl-C too): the workers meet it, per submission
+        message = ""
+    writer.send_bytes(message.encode())
 
 
 def _message(problem: str, seed: int) -> str | None:

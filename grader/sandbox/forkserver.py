@@ -44,8 +44,13 @@ class ForkServer:
         self.spoiled = False
         self.children = 0
         self.prepared = None                    # the session.Program the server holds, made ready
+        self.starting = False                   # launched, its "ready" not read yet
 
     def _start(self) -> None:
+        self._launch()
+        self._ready()
+
+    def _launch(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = child_env()
         try:
@@ -59,17 +64,47 @@ class ForkServer:
         if self.group and not self.home:
             self.group.remove()
             self.group = None
-        self.proc = subprocess.Popen(
-            launch.argv, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=launch.cwd,
-            start_new_session=True, preexec_fn=before_exec(self.home, launch.preexec))
+        try:
+            self.proc = subprocess.Popen(
+                launch.argv, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=launch.cwd,
+                start_new_session=True, preexec_fn=before_exec(self.home, launch.preexec))
+        except BaseException:
+            ours.close()
+            self.close()   # the groups it made
+            raise
+        finally:
+            theirs.close()
         sandbox.started(self.proc.pid)
-        theirs.close()
-        self.sock, self.prepared = ours, None
+        self.sock, self.prepared, self.starting = ours, None, True
+
+    def _ready(self) -> None:
+        """Wait for a server _launch started to say it is ready (it imports NumPy meanwhile)."""
+        self.starting = False
         if self._reply(READY_SECONDS) is None:
             self.close()
             raise ChildFailure("the grader could not start its sandboxed worker")
         self.keep = set(self.home.pids()) if self.home else set()
+
+    def launch(self) -> None:
+        """Start the server without waiting for it: a batch's worker makes its plan meanwhile
+        (warm). Failures wait for the first fork, which tries again and says why."""
+        if self.proc is None:
+            try:
+                self._launch()
+            except Exception:
+                self.close()
+
+    def warm(self, program) -> None:
+        """The server started (if launch did not) and holding program, before the first fork."""
+        try:
+            if self.proc is None:
+                self._launch()
+            if self.starting:
+                self._ready()
+            self._prepare(program)
+        except Exception:   # the first fork starts afresh and says why
+            self.close()
 
     def _reply(self, seconds: float) -> dict | None:
         self.sock.settimeout(seconds)
@@ -88,6 +123,8 @@ class ForkServer:
         for attempt in range(2):
             if self.proc is None:
                 self._start()
+            elif self.starting:
+                self._ready()
             if program is not None and program is not self.prepared:
                 self._prepare(program)
             entries = self._child_group() if self.proc is not None else []
@@ -175,6 +212,8 @@ class ForkServer:
             sandbox.reap_orphans()
             self.child_group = None
             sandbox.after_child(self.isolation)
+        elif self.group is not None:   # its Popen failed
+            self.group.remove()
         if self.sock is not None:
             self.sock.close()
-        self.proc, self.sock, self.group, self.home = None, None, None, None
+        self.proc, self.sock, self.group, self.home, self.starting = None, None, None, None, False
