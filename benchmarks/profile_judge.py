@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from batch_speed import CpuGroup, make_class  # noqa: E402
 from grader.batch import workers  # noqa: E402
 from grader.core import spec  # noqa: E402
+from grader.core.plan import plan_for  # noqa: E402
 from grader.core.preflight import preflight  # noqa: E402
 from grader.core.engine import grade  # noqa: E402
 from grader.sandbox import isolation as sandbox  # noqa: E402
@@ -68,7 +69,7 @@ def main() -> None:
         paths = sorted(folder.iterdir())
         grade(paths[0], problem, 182, isolation=mode, server=server)   # the plan, made once
         preflight(problem, 182)                     # as a batch's worker: after the preflight,
-        workers._hints_made_lazily(problem, 182)    # hints are made only where they are looked at
+        workers._hints_made_lazily(plan_for(problem, 182))    # hints are made only where they are looked at
         requests[0] = 0
         profile = cProfile.Profile(time.process_time) if args.cpu_timer else cProfile.Profile()
         started, cpu, total = time.perf_counter(), own_cpu(), group.used() if group else 0.0

@@ -254,11 +254,6 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--shard") from None
     loaded = load_problem(problem)
-    batch_seed = DEFAULT_SEED if seed is None else seed
-    checking = None
-    if not loaded.kit:   # a problem set's mistake stops the batch, named, not every worker
-        from grader.core.preflight import BeforeBatch
-        checking = BeforeBatch(problem, batch_seed)
     if not csv_path and (roster or column or csv_format != "plain"):
         raise click.UsageError("--roster, --column and --csv-format shape the gradebook: give --csv too")
     class_roster = _roster(roster, csv_format)
@@ -272,6 +267,11 @@ def batch(folder: Path, out: Path, jobs: int, resume: bool, csv_path: Path | Non
     output_file(out)
     if csv_path:
         output_file(csv_path)
+    batch_seed = DEFAULT_SEED if seed is None else seed
+    checking = None   # the command line is good: the preflight runs while the class is found
+    if not loaded.kit:   # a problem set's mistake stops the batch, named, not every worker
+        from grader.core.preflight import BeforeBatch
+        checking = BeforeBatch(problem, batch_seed)
     try:
         with export.opened(folder) as (unpacked, extracted):
             if extracted is not None:

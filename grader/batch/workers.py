@@ -63,20 +63,20 @@ def _start_worker(problem: str, seed: int, isolation: str, shared: dict) -> None
 
 def _warm(problem, seed: int, server: ForkServer) -> None:
     """Before the first submission (while the batch's preflight runs): the fork server started,
-    the plan made while it imports NumPy, and the plan's program handed to it. Whatever fails
-    here fails again in the first grading, which says why."""
+    the plan made while it imports NumPy, its hints made lazily, and its program handed to the
+    server. Whatever fails here fails again in the first grading, which says why."""
     server.launch()
     try:
-        program = program_for(plan_for(problem, seed))[0]
+        plan = plan_for(problem, seed)
+        program = program_for(plan)[0]
     except Exception:
         return
+    _hints_made_lazily(plan)
     server.warm(program)
 
 
 def _grade_one(item: Found) -> str:
     problem, seed, isolation, server = (_worker[key] for key in ("problem", "seed", "isolation", "server"))
-    if item.path is not None and item.seed in (None, seed) and not _worker.get("lazy"):
-        _hints_made_lazily(problem, seed)
     seed = seed if item.seed is None else item.seed     # a Gradescope export's student: their own
     if item.path is None:
         doc = unreadable(problem, seed, item.id, item.problem, isolation)
@@ -94,14 +94,13 @@ def _nothing() -> None:
     pass
 
 
-def _hints_made_lazily(problem, seed: int) -> None:
-    """The batch's own seed: before any worker started, grader.core.preflight made every mistake
-    of its plan on every case without error, so a worker makes a mistake's values only on the
-    cases a failing student's values are held against (grader.judge.hints.Hints.lazy)."""
-    for planned in (p for checks in plan_for(problem, seed).parts.values() for p in checks):
+def _hints_made_lazily(plan) -> None:
+    """The plan at the batch's own seed: before any worker grades, grader.core.preflight made
+    every mistake of it on every case without error, so a worker makes a mistake's values only on
+    the cases a failing student's values are held against (grader.judge.hints.Hints.lazy)."""
+    for planned in (p for checks in plan.parts.values() for p in checks):
         if planned.check.hints:
             planned.check.hints.lazy = True
-    _worker["lazy"] = True
 
 
 @contextmanager

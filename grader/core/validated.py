@@ -16,11 +16,10 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable
 
-from grader.core import models
+from grader.core import atomic, models
 
 FOLDER = "__pycache__"
 
@@ -84,15 +83,8 @@ def _keep(name: str, places: list[Path], data: str) -> None:
 
 def _put(target: Path, data: str) -> bool:
     """Write target whole or not at all; False where it cannot be written."""
-    temporary = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w") as out:
-            out.write(data)
-        os.replace(temporary, target)
+        atomic.write(target, data, durable=False)   # a copy lost to a crash is only made again
         return True
     except OSError:
-        if temporary:
-            Path(temporary).unlink(missing_ok=True)
         return False

@@ -11,7 +11,6 @@ import dataclasses
 import json
 import os
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Literal
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from grader import text
 from grader.reports import terminal as render
 from grader.batch.folders import choose
+from grader.core import atomic
 from grader.core.cases import DEFAULT_SEED
 from grader.core.score import PartResult, ScoreDocument
 from grader.core.spec import DEFAULT_PROBLEM
@@ -141,17 +141,6 @@ def results_for(doc: ScoreDocument, config: Config, seed_note: str, started: flo
                                          "grader_version": doc.grader_version})
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Whatever was at `path` (a student may have put a results.json there) is replaced whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as sink:
-        sink.write(text)
-        sink.flush()
-        os.fsync(sink.fileno())
-    os.replace(temporary, path)
-
-
 def run(root: Path, isolation: str | None = None) -> GradescopeResults:
     """Grade root/submission and write root/results/results.json; returns what was written.
     Whatever goes wrong here (a bad grader_gradescope.json, a crash of ours, no memory left), a
@@ -162,7 +151,7 @@ def run(root: Path, isolation: str | None = None) -> GradescopeResults:
         return _grade(root, isolation, started)
     except Exception as err:
         results = failure_results(root, err, started)
-        write_atomically(root / "results" / "results.json", results.model_dump_json(indent=2))
+        atomic.write(root / "results" / "results.json", results.model_dump_json(indent=2))
         if _misconfigured(err):
             raise Misconfigured(f"the autograder is misconfigured: {err}") from None
         raise
@@ -191,7 +180,7 @@ def _grade(root: Path, isolation: str | None, started: float) -> GradescopeResul
         doc = engine.grade(path, problem, seed, path.shown, mode)
     # the child and all it started are gone by now: nothing can overwrite what we write
     results = results_for(doc, config, seed_note, started)
-    write_atomically(root / "results" / "results.json", results.model_dump_json(indent=2))
+    atomic.write(root / "results" / "results.json", results.model_dump_json(indent=2))
     return results
 
 

@@ -46,9 +46,12 @@ class ForkServer:
         self.prepared = None                    # the session.Program the server holds, made ready
         self.starting = False                   # launched, its "ready" not read yet
 
-    def _start(self) -> None:
-        self._launch()
-        self._ready()
+    def _up(self) -> None:
+        """The server started, unless it runs already, and ready."""
+        if self.proc is None:
+            self._launch()
+        if self.starting:
+            self._ready()
 
     def _launch(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -98,10 +101,7 @@ class ForkServer:
     def warm(self, program) -> None:
         """The server started (if launch did not) and holding program, before the first fork."""
         try:
-            if self.proc is None:
-                self._launch()
-            if self.starting:
-                self._ready()
+            self._up()
             self._prepare(program)
         except Exception:   # the first fork starts afresh and says why
             self.close()
@@ -121,10 +121,7 @@ class ForkServer:
         Returns the program the child holds. A server that died since (a child may kill its
         parent) or misbehaves is replaced, once."""
         for attempt in range(2):
-            if self.proc is None:
-                self._start()
-            elif self.starting:
-                self._ready()
+            self._up()
             if program is not None and program is not self.prepared:
                 self._prepare(program)
             entries = self._child_group() if self.proc is not None else []

@@ -28,6 +28,7 @@ over a pipe, so no file of ours or the student's needs to be visible inside.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.util
 import json
@@ -448,35 +449,47 @@ class Started:
     out_r: int
 
 
-def start_child(mode: str, memory_bytes: int, modules: tuple[str, ...] = (), early: bool = False) -> Started:
-    """A new sandboxed process running grader/child.py, in a cgroup of its own where one can be
-    made (its memory cap: the budget, plus the interpreter's and NumPy's). Raises
-    IsolationUnavailable, OSError or SubprocessError, leaving no pipe or group behind."""
+@contextlib.contextmanager
+def child_pipes():
+    """(theirs, ours) for a new child: its ends (requests in, replies out, output out) and the
+    judge's (requests out, replies in, output in). Its ends are closed on leaving (it holds its
+    own copies by then); ours too if the child could not be made."""
     to_child_r, to_child_w = os.pipe()
     from_child_r, from_child_w = os.pipe()
     out_r, out_w = os.pipe()
-    theirs = (to_child_r, from_child_w, out_w)
-    cgroup = None
+    theirs, ours = (to_child_r, from_child_w, out_w), (to_child_w, from_child_r, out_r)
     try:
-        env = child_env()
-        launched = launch(mode, [str(to_child_r), str(from_child_w)], env, modules, early)
-        _subreaper_once()
-        cgroup = Cgroup.create(GROUP_TASKS, memory_bytes + GROUP_BASELINE)
-        proc = subprocess.Popen(
-            launched.argv, pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
-            stdout=out_w, stderr=out_w, env=env, cwd=launched.cwd, start_new_session=True,
-            preexec_fn=before_exec(cgroup, launched.preexec))
+        yield theirs, ours
     except BaseException:
-        for fd in (to_child_w, from_child_r, out_r):
+        for fd in ours:
             os.close(fd)
-        if cgroup:
-            cgroup.remove()
         raise
     finally:
         for fd in theirs:
             os.close(fd)
+
+
+def start_child(mode: str, memory_bytes: int, modules: tuple[str, ...] = (), early: bool = False) -> Started:
+    """A new sandboxed process running grader/child.py, in a cgroup of its own where one can be
+    made (its memory cap: the budget, plus the interpreter's and NumPy's). Raises
+    IsolationUnavailable, OSError or SubprocessError, leaving no pipe or group behind."""
+    with child_pipes() as (theirs, ours):
+        cgroup = None
+        try:
+            env = child_env()
+            launched = launch(mode, [str(theirs[0]), str(theirs[1])], env, modules, early)
+            _subreaper_once()
+            cgroup = Cgroup.create(GROUP_TASKS, memory_bytes + GROUP_BASELINE)
+            proc = subprocess.Popen(
+                launched.argv, pass_fds=theirs[:2], stdin=subprocess.DEVNULL,
+                stdout=theirs[2], stderr=theirs[2], env=env, cwd=launched.cwd, start_new_session=True,
+                preexec_fn=before_exec(cgroup, launched.preexec))
+        except BaseException:
+            if cgroup:
+                cgroup.remove()
+            raise
     started(proc.pid)
-    return Started(proc, cgroup, to_child_w, from_child_r, out_r)
+    return Started(proc, cgroup, *ours)
 
 
 def module_folders(modules: tuple[str, ...] = ()) -> dict[str, str]:

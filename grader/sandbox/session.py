@@ -225,21 +225,10 @@ class ChildSession:
             raise ChildFailure(self.load_failure, kind=self.load_failure_kind) from None
 
     def _fork(self) -> tuple[int, int, int]:
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        out_r, out_w = os.pipe()
-        theirs = (to_child_r, from_child_w, out_w)
-        try:
+        with sandbox.child_pipes() as (theirs, ours):
             self.child_program = self.server.fork(theirs, self.program)
             self.proc = None
-        except BaseException:
-            for fd in (to_child_w, from_child_r, out_r):
-                os.close(fd)
-            raise
-        finally:
-            for fd in theirs:
-                os.close(fd)
-        return to_child_w, from_child_r, out_r
+        return ours
 
     def _drain(self, stream) -> None:
         try:
