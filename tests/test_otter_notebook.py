@@ -32,13 +32,21 @@ PLOT = ("xs = np.linspace(-2, 2, 9)\n"
         "plt.plot(xs, [relu_net(x, np.ones((2, 1)), np.zeros((2, 1)), np.ones((1, 2)), 0.0) for x in xs])\n"
         "plt.show()")
 WHERE = "import sys, grader\nprint(sys.executable)\nprint(getattr(grader, '__file__', None))"
-# nbclient, run by the environment's own Python (so the kernel is that environment's)
+# nbclient, run by the environment's own Python (so the kernel is that environment's). The kernel
+# talks over IPC files in a folder of its own, not TCP ports: kernels started at once (here, and
+# in another test run on the machine) could otherwise be handed the same free port.
 EXECUTE = """
-import sys, nbformat
+import shutil, sys, tempfile, nbformat
+from jupyter_client import KernelManager
 from nbclient import NotebookClient
 notebook = nbformat.read(sys.argv[1], as_version=4)
-NotebookClient(notebook, timeout=180, kernel_name="python3", allow_errors=True,
-               resources={"metadata": {"path": sys.argv[2]}}).execute()
+sockets = tempfile.mkdtemp(prefix="k")   # short: a socket's path must fit in 107 bytes
+try:
+    manager = KernelManager(kernel_name="python3", transport="ipc", ip=sockets + "/kernel")
+    NotebookClient(notebook, km=manager, timeout=180, allow_errors=True,
+                   resources={"metadata": {"path": sys.argv[2]}}).execute()
+finally:
+    shutil.rmtree(sockets, ignore_errors=True)
 nbformat.write(notebook, sys.argv[1])
 """
 
