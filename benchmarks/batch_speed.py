@@ -12,7 +12,11 @@ command's imports, the problem's preflight, each worker's plan and fork server) 
 the CPUs were idle meanwhile, which the first measure counts against the batch.
 
     python benchmarks/batch_speed.py [--size 400] [--isolation auto|bubblewrap|user|process] [--runs 1]
-                                     [--grader PATH ...] [--memory]
+                                     [--grader PATH ...] [--memory] [--export]
+
+--export lays the class out as a Gradescope export (a submission_<id> folder each, and the
+export's metadata), so each student is graded at a seed of their own, as Gradescope graded them:
+every submission then pays for its own cases, reference answers and program.
 
 --grader (repeatable) names other `grader` commands (another checkout's venv) to measure in turn
 with this one, batch by batch, so a before/after comparison shares the machine's load.
@@ -52,6 +56,20 @@ def make_class(folder: Path, size: int) -> None:
             (folder / f"student{i:04}.ipynb").write_text(nbformat.writes(notebook))
         else:
             (folder / f"student{i:04}.py").write_text(source)
+
+
+def make_export(folder: Path, size: int) -> None:
+    """make_class's submissions as a Gradescope export: one folder and one student each."""
+    make_class(folder, size)
+    meta = []
+    for number, path in enumerate(sorted(folder.iterdir()), 100000):
+        own = folder / f"submission_{number}"
+        own.mkdir()
+        path.rename(own / path.name)
+        meta.append(f"submission_{number}:\n  :submitters:\n  - :name: Student {number}\n    :sid: '{number}'\n"
+                    f"    :email: s{number}@example.edu\n  :created_at: 2026-09-12 23:41:07.123456000 -07:00\n"
+                    f"  :score: 0.0\n  :status: processed")
+    (folder / "submission_metadata.yml").write_text("\n".join(meta) + "\n")
 
 
 def cpu_of_children() -> float:
@@ -167,6 +185,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="batches per grader; medians are reported")
     parser.add_argument("--grader", action="append", default=[],
                         help="another grader command to measure in turn with this one")
+    parser.add_argument("--export", action="store_true",
+                        help="the class as a Gradescope export: each student at a seed of their own")
     parser.add_argument("--memory", action="store_true",
                         help="first grade a class a quarter the size, to show peak memory does not grow with it")
     args = parser.parse_args()
@@ -175,7 +195,8 @@ def main() -> None:
     graders = [str(Path(sys.executable).with_name("grader")), *args.grader]
     results: dict[str, list[dict]] = {g: [] for g in graders}
     group = CpuGroup.make()
-    print(f"CPU counted by {'a cpuacct control group' if group else 'getrusage'}")
+    print(f"CPU counted by {'a cpuacct control group' if group else 'getrusage'}"
+          + ("; the class as a Gradescope export, a seed per student" if args.export else ""))
     try:
         run_all(args, graders, results, group)
     finally:
@@ -196,9 +217,9 @@ def run_all(args, graders: list[str], results: dict, group) -> None:
             batch(graders[0], small, args.isolation, group)
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"largest process grading {args.size // 4} submissions: {peak:.0f} MiB")
-        folder = Path(tmp) / "class"
+        folder = Path(tmp) / ("assignment_731422_export" if args.export else "class")
         folder.mkdir()
-        make_class(folder, args.size)
+        (make_export if args.export else make_class)(folder, args.size)
         for _ in range(args.runs):
             for grader in graders:   # interleaved, so each sees the same load
                 results[grader].append(batch(grader, folder, args.isolation, group))

@@ -2,8 +2,7 @@
 `grader batch` does (one fork server, one child per submission), optionally under cProfile;
 print the CPU per submission of this judge and of the sandbox's side (fork server and children,
 counted by a cpuacct control group where one can be made), the requests per submission, and with
---cprofile the top functions by own and by cumulative time (the judge's only). As in a batch's
-worker, the problem's preflight runs first and hints are then made lazily.
+--cprofile the top functions by own and by cumulative time (the judge's only).
 
     python benchmarks/profile_judge.py [--size 100] [--cprofile [--cpu-timer]] [--top 25] [--isolation auto]
 
@@ -25,10 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from batch_speed import CpuGroup, make_class  # noqa: E402
-from grader.batch import workers  # noqa: E402
 from grader.core import spec  # noqa: E402
-from grader.core.plan import plan_for  # noqa: E402
-from grader.core.preflight import preflight  # noqa: E402
 from grader.core.engine import grade  # noqa: E402
 from grader.sandbox import isolation as sandbox  # noqa: E402
 from grader.sandbox.forkserver import ForkServer  # noqa: E402
@@ -68,8 +64,6 @@ def main() -> None:
         make_class(folder, args.size)
         paths = sorted(folder.iterdir())
         grade(paths[0], problem, 182, isolation=mode, server=server)   # the plan, made once
-        preflight(problem, 182)                     # as a batch's worker: after the preflight,
-        workers._hints_made_lazily(plan_for(problem, 182))    # hints are made only where they are looked at
         requests[0] = 0
         profile = cProfile.Profile(time.process_time) if args.cpu_timer else cProfile.Profile()
         started, cpu, total = time.perf_counter(), own_cpu(), group.used() if group else 0.0

@@ -238,9 +238,9 @@ def test_a_pool_that_breaks_at_hand_out_loses_no_submission(tmp_path, monkeypatc
 
 
 def test_a_batch_names_the_mistakes_check_names(tmp_path):
-    """A batch makes its hints' values only where a student's values are held against them
-    (grader.judge.hints.Hints.lazy, the preflight having made them all): each document names the
-    same mistakes, with the same messages, as `grader check` does."""
+    """A batch's workers make their hints' values only where a student's values are held against
+    them (grader.judge.hints.Hints.lazy), on a plan the preflight (another process) made in full:
+    each document names the same mistakes, with the same messages, as `grader check` does."""
     root = tmp_path / "class"
     root.mkdir()
     names = ["db1-no-mask", "logp-no-prior", "dz2-without-sigmoid", "ridge-two-lam", "dx-missing-skip"]

@@ -201,6 +201,8 @@ def test_hint_values_are_made_once_per_plan_and_only_on_a_failure(dis02, grade_s
     grade_source(apply(BASE, EDITS["db1-no-mask"]), seed=11)
     now = {id(c): c.check.hints.made_so_far() for c in made if c.check.hints.made_so_far()}
     assert now and all("dy_db1" in c.name for c in made if id(c) in now)
+    # at any seed, not only a batch's: made on the cases looked at, none on every case
+    assert all(not c.check.hints._each for c in made)
     grade_source(apply(BASE, EDITS["db1-no-mask"]), seed=11)
     assert all(all(a is b for a, b in zip(c.check.hints.made_so_far(), now[id(c)]))
                for c in made if id(c) in now)    # reused, not remade
@@ -354,7 +356,7 @@ def test_a_failure_makes_the_mistakes_only_up_to_the_one_that_fits(dis02, grade_
 
 @pytest.mark.parametrize("up_to_constant", [False, True])
 def test_made_lazily_the_same_hint_fires(up_to_constant):
-    """A batch makes a mistake's values only where they are looked at (Hints.lazy): the hint
+    """Grading makes a mistake's values only where they are looked at (Hints.lazy): the hint
     told is the one made in full tells, on values right, wrong, of a mistake, or none at all."""
     rng = np.random.default_rng(5)
     tol = Tolerance()
@@ -370,7 +372,8 @@ def test_made_lazily_the_same_hint_fires(up_to_constant):
                        "m2": lambda a: 2 * a + 2.0 if claims[[c.inputs["a"] for c in cases].index(a)] else None}]
         made = {lazy: hints.Hints(told, namespaces, cases, expected, tol, up_to_constant=up_to_constant)
                 for lazy in (False, True)}
-        made[True].lazy = True
+        for lazy, each in made.items():
+            each.lazy = lazy
         for _ in range(8):
             picked = rng.integers(0, len(shifts) + 1, count)   # per case: a mistake's value, or noise
             observed = [None if rng.random() < 0.05 else
@@ -379,4 +382,5 @@ def test_made_lazily_the_same_hint_fires(up_to_constant):
             failed = [i for i, k in enumerate(picked) if k != 0]
             if failed:
                 assert made[True](observed, failed) == made[False](observed, failed)
-    assert made[True]._made is None and not made[True].made_so_far() and made[False].made_so_far()
+    # lazily, no mistake was made on every case; in full, those reached were
+    assert made[True]._made is None and not made[True]._each and made[False]._each

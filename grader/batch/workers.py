@@ -63,15 +63,13 @@ def _start_worker(problem: str, seed: int, isolation: str, shared: dict) -> None
 
 def _warm(problem, seed: int, server: ForkServer) -> None:
     """Before the first submission (while the batch's preflight runs): the fork server started,
-    the plan made while it imports NumPy, its hints made lazily, and its program handed to the
-    server. Whatever fails here fails again in the first grading, which says why."""
+    the plan made while it imports NumPy, and its program handed to the server. Whatever fails
+    here fails again in the first grading, which says why."""
     server.launch()
     try:
-        plan = plan_for(problem, seed)
-        program = program_for(plan)[0]
+        program = program_for(plan_for(problem, seed))[0]
     except Exception:
         return
-    _hints_made_lazily(plan)
     server.warm(program)
 
 
@@ -92,15 +90,6 @@ def _grade_one(item: Found) -> str:
 
 def _nothing() -> None:
     pass
-
-
-def _hints_made_lazily(plan) -> None:
-    """The plan at the batch's own seed: before any worker grades, grader.core.preflight made
-    every mistake of it on every case without error, so a worker makes a mistake's values only on
-    the cases a failing student's values are held against (grader.judge.hints.Hints.lazy)."""
-    for planned in (p for checks in plan.parts.values() for p in checks):
-        if planned.check.hints:
-            planned.check.hints.lazy = True
 
 
 @contextmanager

@@ -71,6 +71,7 @@ class Hints:
         self._each: dict[int, Mistake] = {}   # told's mistakes made so far, by place (__call__)
         self._values: dict[tuple[int, int], list | None] = {}   # (mistake, case) -> values, made lazily
         self._distincts: dict[tuple[int, int], bool] = {}        # (mistake, unit) -> _distinct, lazily
+        self._lazily: dict[int, Mistake] = {}   # told's mistakes looked at lazily, by place
 
     @classmethod
     def known(cls, values: list[tuple[str, list]], cases: list[Case], expected: list[list[np.ndarray]],
@@ -83,10 +84,12 @@ class Hints:
         made._made = [m for m in found if any(m.distinct)]
         return made
 
-    # Whether a mistake's values may be made only where they are looked at (__call__): for a
-    # plan whose every mistake was made once on every case without error (a batch's seed, made
-    # by grader.core.preflight), so that no mistake left unmade could have raised.
-    lazy = False
+    # Whether a mistake's values are made only where they are looked at (__call__), case by case:
+    # the hint told is the one making each in full tells (tests/test_hints.py), at a fraction of
+    # the cost. Only a mistake that raises on a case it is never looked at on goes unnoticed, and
+    # that is the problem set's to find: `grader lint` and a batch's preflight make every mistake
+    # on every case. False: each mistake made on every case when first reached.
+    lazy = True
 
     def __bool__(self) -> bool:
         return bool(self.told) or bool(self._made)
@@ -114,8 +117,10 @@ class Hints:
                 yield mistake
 
     def made_so_far(self) -> list[Mistake]:
-        """The spec's mistakes run so far, in its order (each once, when a failure first needed it)."""
-        return [self._each[k] for k in sorted(self._each)]
+        """The spec's mistakes run so far, in its order (each once, when a failure first needed it):
+        in full, or (lazy) on the cases looked at."""
+        looked_at = {k for k, _ in self._values} | set(self._each)
+        return [self._each.get(k) or self._lazily[k] for k in sorted(looked_at)]
 
     def _told(self, k: int) -> Mistake:
         if k not in self._each:
@@ -152,7 +157,9 @@ class Hints:
         from the student's values, so most are made on a few cases only."""
         with np.errstate(all="ignore"):
             for index, (message, tree) in enumerate(self.told):
-                mistake = Mistake(message, _Made(self, index, tree), [])
+                mistake = self._lazily.get(index)
+                if mistake is None:
+                    mistake = self._lazily[index] = Mistake(message, _Made(self, index, tree), [])
                 if any(self._distinct_kept(index, mistake.values, k) for k in failed_units) and \
                         all(self._agrees(mistake, unit, observed, float32) for unit in self.units):
                     return message

@@ -621,9 +621,14 @@ def group(items: list[dict]) -> str:
     """A group's JSON from calls ({"expr", "case", "mode", "with"?}; grader.judge.verdict.call):
     each distinct expression once, each item naming it by index."""
     index: dict[str, int] = {}
+    texts: dict[int, str] = {}   # id of a tree -> its JSON: a group's items share a few trees
     compact = []
     for item in items:
-        entry = {"e": index.setdefault(_dumps(item["expr"]), len(index)), "c": item["case"]}
+        tree = item["expr"]
+        text = texts.get(id(tree))
+        if text is None:
+            text = texts[id(tree)] = _dumps(tree)
+        entry = {"e": index.setdefault(text, len(index)), "c": item["case"]}
         if "with" in item:
             entry["w"] = item["with"]
         if item.get("mode") == "leaves":
