@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Callable
 
 import numpy as np
 
@@ -133,14 +132,19 @@ class Answers(Sequence):
     only where a convention matters, at a kink say) the first time anything looks past it. A
     check that passes on the first answers (grader.judge.checks.AllClose) never needs them."""
 
-    def __init__(self, first: np.ndarray, others: Callable[[], list] | None):
-        self._answers, self._others = [first], others
+    # A plan holds hundreds: slots and no closures, so the collector has few objects to scan
+    __slots__ = ("_answers", "_others", "_tree", "_case")
+
+    def __init__(self, first: np.ndarray, others: Referee | None = None, tree: list | None = None,
+                 case: Case | None = None):
+        """others: the referee that makes the other references' answers on (tree, case)."""
+        self._answers, self._others, self._tree, self._case = [first], others, tree, case
 
     def complete(self) -> list[np.ndarray]:
         """Every answer, duplicates dropped (compare.distinct), made now if not yet."""
         if self._others is not None:
-            answers = cmp.distinct([self._answers[0], *self._others()])   # a SpecError leaves it to do
-            self._answers, self._others = answers, None
+            made = self._others.other_answers(self._tree, self._case)   # a SpecError leaves it to do
+            self._answers, self._others = cmp.distinct([self._answers[0], *made]), None
         return self._answers
 
     def __getitem__(self, index):
@@ -183,11 +187,15 @@ class Referee:
 
     def answers(self, tree: list, case: Case) -> Answers:
         """Every equally right answer on a case, the primary's now and the others when needed."""
-        what = lambda: f"{self.where}: the reference's {expr.show(tree)} on case {case_name(case)}"
-        first, others = self.problem.references[0], self.problem.references[1:]
-        return Answers(numbers(self(tree, case, first), what),
-                       (lambda: [numbers(self(tree, case, namespace), what) for namespace in others])
-                       if others else None)
+        first = self._numbers(self(tree, case, self.problem.references[0]), tree, case)
+        return Answers(first, self, tree, case) if len(self.problem.references) > 1 else Answers(first)
+
+    def other_answers(self, tree: list, case: Case) -> list[np.ndarray]:
+        """The answers of every reference but the first (Answers.complete)."""
+        return [self._numbers(self(tree, case, namespace), tree, case) for namespace in self.problem.references[1:]]
+
+    def _numbers(self, value, tree: list, case: Case) -> np.ndarray:
+        return numbers(value, lambda: f"{self.where}: the reference's {expr.show(tree)} on case {case_name(case)}")
 
     def scalar(self, tree: list, case: Case, inputs: dict, weights: str | None) -> float:
         """The reference's `of` at moved inputs, as the scalar a gradient is taken of."""

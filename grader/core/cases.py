@@ -40,13 +40,10 @@ class Case:
     label: str = _doc("what is special about it, shown in messages (\"unit 2 at its kink\")", "")
     key: str = _doc("set by the engine: \"case set/number\", how a request names it to the child", "")
     context: str = _doc("set by the engine from the case set's `describe`: a line shown under the inputs", "")
-    _encoded: dict | None = field(default=None, repr=False)
 
     def encoded(self) -> dict:
-        """The inputs as the child receives them, made once: many checks send the same case."""
-        if self._encoded is None:
-            self._encoded = encode_inputs(self.inputs)
-        return self._encoded
+        """The inputs as the child receives them (a plan's case table holds each case once)."""
+        return encode_inputs(self.inputs)
 
 
 def check_case(case, where: str) -> None:

@@ -15,6 +15,22 @@ from grader.judge.values import flat_numbers
 
 
 _UNMADE = object()
+_LISTS: dict[tuple, list] = {}
+
+
+def _shared(shape: tuple) -> list[int]:
+    """A shape as the list a reply's shape is compared with: one list per shape, shared by every
+    check (read, never changed), so a plan holds a few lists for the collector, not one a case."""
+    found = _LISTS.get(shape)
+    if found is None:
+        found = list(shape)
+        if len(_LISTS) < 4096:   # problems have few shapes; bounded all the same
+            _LISTS[shape] = found
+    return found
+
+
+def _squeezed(shape: tuple) -> list[int]:
+    return _shared(tuple(n for n in shape if n != 1))
 
 
 class AllClose:
@@ -32,8 +48,8 @@ class AllClose:
         rtol = tol.rtol if rtol is None else rtol
         atols = [tol.atol] * len(expected) if atols is None else atols
         self.firsts = [answers[0] for answers in expected]
-        self.shapes = [list(a.shape) for a in self.firsts]
-        self.squeezed = [[n for n in a.shape if n != 1] for a in self.firsts]
+        self.shapes = [_shared(a.shape) for a in self.firsts]
+        self.squeezed = [_squeezed(a.shape) for a in self.firsts]
         self.sizes = [a.size for a in self.firsts]
         self.usable = all(a.size for a in self.firsts)   # an empty answer: case by case decides
         starts = np.cumsum([0] + self.sizes[:-1]).astype(np.intp)
@@ -165,8 +181,8 @@ class AllOwnDifferences:
     def __init__(self, inputs: list[dict], wrt: str):
         self.steps = [np.array([h for _, h in gradcheck.steps(values[wrt])]) for values in inputs]
         shapes = [np.shape(values[wrt]) for values in inputs]
-        self.shapes = [list(shape) for shape in shapes]
-        self.squeezed = [[n for n in shape if n != 1] for shape in shapes]
+        self.shapes = [_shared(shape) for shape in shapes]
+        self.squeezed = [_squeezed(shape) for shape in shapes]
         self.sizes = [int(np.prod(shape)) for shape in shapes]
         self.hs = np.concatenate(self.steps) if self.steps else np.zeros(0)
         self.grads, self.points, start = [], [], 0
