@@ -40,6 +40,7 @@ bench: setup
 	$(PY) benchmarks/check_time.py
 	$(PY) benchmarks/isolation_cost.py
 	$(PY) benchmarks/batch_speed.py
+	$(PY) benchmarks/batch_speed.py --export
 	$(PY) benchmarks/seed_sweep.py
 	$(PY) benchmarks/platforms.py
 
