@@ -239,7 +239,7 @@ def test_a_pool_that_breaks_at_hand_out_loses_no_submission(tmp_path, monkeypatc
 
 def test_a_batch_names_the_mistakes_check_names(tmp_path):
     """A batch's workers make their hints' values only where a student's values are held against
-    them (grader.judge.hints.Hints.lazy), on a plan the preflight (another process) made in full:
+    them (grader.judge.hints.Hints.__call__), on a plan the preflight (another process) made in full:
     each document names the same mistakes, with the same messages, as `grader check` does."""
     root = tmp_path / "class"
     root.mkdir()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from grader.sandbox.child import Shared, outermost_call, take
+from grader.sandbox.protocol import tree_json
 from grader.core import expr
 from grader.core.cases import Case, generate
 from grader.core.spec import Contains, Output, Part, Problem
@@ -66,24 +67,13 @@ class Cases:
         return self.made[name]
 
 
-_texts: dict[int, tuple[list, str]] = {}
-
-
-def _text(tree: list) -> str:
-    """A tree's JSON, made once per tree (expr.parse keeps each one): a memo's key."""
-    held = _texts.get(id(tree))
-    if held is None or held[0] is not tree:   # the tree kept with its text: its id stays its own
-        held = _texts[id(tree)] = (tree, json.dumps(tree))
-    return held[1]
-
-
 _compiled = Shared({})   # the child's own once-per-expression compiler, for the reference
 
 
 def reference_eval(tree: list, namespace: dict, inputs: dict):
     """The reference's value, run here (it is ours), on copies of the inputs; each expression
     compiled once, as in the child."""
-    return _compiled.compiled(_text(tree), tree)(namespace, inputs)
+    return _compiled.compiled(tree_json(tree), tree)(namespace, inputs)
 
 
 class Memo:
@@ -96,7 +86,7 @@ class Memo:
 
     def __call__(self, tree: list, namespace: dict, inputs: dict):
         call, keys = outermost_call(tree)
-        slot = (_text(call), id(inputs), id(namespace))
+        slot = (tree_json(call), id(inputs), id(namespace))
         held = self.held.get(slot)
         if held is None or held[0] is not inputs:   # the inputs kept with the value: their id stays theirs
             held = self.held[slot] = (inputs, reference_eval(call, namespace, inputs))
@@ -264,12 +254,12 @@ class ReferenceAnswers:
         namespaces = self.problem.hint_namespaces
         if not (namespaces and told):
             return None
-        by_tree = {_text(expr.parse(h.mistake)): h for h in hints}
+        by_tree = {tree_json(expr.parse(h.mistake)): h for h in hints}
         folder = self.problem.folder
 
         def evaluate_mistake(tree, namespace, inputs):
             def said():
-                hint = by_tree[_text(tree)]
+                hint = by_tree[tree_json(tree)]
                 return f"{where(part, output)}: the hint {hint.message!r}: its mistake {hint.mistake}"
             try:
                 value = self.memo(tree, namespace, inputs)

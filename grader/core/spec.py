@@ -372,11 +372,16 @@ def load(name_or_path: str = DEFAULT_PROBLEM, *, grading: bool = True, cached: b
                    describers=describers, mistakes=_mistakes(folder, spec, references))
 
 
+def parse_spec(text: bytes) -> dict:
+    """spec.toml's bytes as TOML (validated.load validates what this gives)."""
+    return tomllib.loads(text.decode("utf-8"))
+
+
 def read_spec(folder: Path, cached: bool = False) -> ProblemSpec:
     """spec.toml, validated (grader.core.models); cached: as last validated (grader.core.validated)."""
     path = folder / "spec.toml"
     try:
-        return validated.load(path, ProblemSpec, lambda text: tomllib.loads(text.decode("utf-8")), cached)
+        return validated.load(path, ProblemSpec, parse_spec, cached)
     except FileNotFoundError:
         raise SpecError(f"{folder} has no spec.toml") from None
     except OSError as err:

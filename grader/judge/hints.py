@@ -68,7 +68,7 @@ class Hints:
         self.up_to_constant = up_to_constant
         self.units = groups_of(cases) if up_to_constant else [[i] for i in range(len(cases))]
         self._made: list[Mistake] | None = None
-        self._each: dict[int, Mistake] = {}   # told's mistakes made so far, by place (__call__)
+        self._each: dict[int, Mistake] = {}   # told's mistakes made in full, by place (every_mistake)
         self._values: dict[tuple[int, int], list | None] = {}   # (mistake, case) -> values, made lazily
         self._distincts: dict[tuple[int, int], bool] = {}        # (mistake, unit) -> _distinct, lazily
         self._lazily: dict[int, Mistake] = {}   # told's mistakes looked at lazily, by place
@@ -84,13 +84,6 @@ class Hints:
         made._made = [m for m in found if any(m.distinct)]
         return made
 
-    # Whether a mistake's values are made only where they are looked at (__call__), case by case:
-    # the hint told is the one making each in full tells (tests/test_hints.py), at a fraction of
-    # the cost. Only a mistake that raises on a case it is never looked at on goes unnoticed, and
-    # that is the problem set's to find: `grader lint` and a batch's preflight make every mistake
-    # on every case. False: each mistake made on every case when first reached.
-    lazy = True
-
     def __bool__(self) -> bool:
         return bool(self.told) or bool(self._made)
 
@@ -105,20 +98,9 @@ class Hints:
         a problem set's author: `grader lint`)."""
         return [self._told(k) for k in range(len(self.told))]
 
-    def _in_order(self):
-        """The mistakes that differ from the right answers somewhere, in the spec's order, each
-        made when first reached: the first that fits a student spares making the rest."""
-        if self._made is not None:
-            yield from self._made
-            return
-        for k in range(len(self.told)):
-            mistake = self._told(k)
-            if any(mistake.distinct):
-                yield mistake
-
     def made_so_far(self) -> list[Mistake]:
         """The spec's mistakes run so far, in its order (each once, when a failure first needed it):
-        in full, or (lazy) on the cases looked at."""
+        in full, or on the cases looked at."""
         looked_at = {k for k, _ in self._values} | set(self._each)
         return [self._each.get(k) or self._lazily[k] for k in sorted(looked_at)]
 
@@ -196,12 +178,16 @@ class Hints:
         """The first mistake the student's values (a float64 array per case, None where there was
         none) match on every unit, that differs from the right answers on a unit the student
         failed. `failed`: indices of failed cases. float32: the values are float32's, so they
-        need match a mistake only to float32's precision (grader.judge.precision.close32)."""
+        need match a mistake only to float32's precision (grader.judge.precision.close32).
+        Unless every mistake was made in full already, each is made only on the cases looked at:
+        the hint told is the one making them in full tells (tests/test_hints.py), at a fraction
+        of the cost. Only a mistake that raises on a case never looked at goes unnoticed, and
+        that is the problem set's to find: `grader lint` and a batch's preflight make them all."""
         failed = set(failed)
         failed_units = [k for k, unit in enumerate(self.units) if failed.intersection(unit)]
-        if self.lazy and self._made is None:
+        if self._made is None:
             return self._first_made_lazily(observed, failed_units, float32)
-        for mistake in self._in_order():
+        for mistake in self._made:   # made in full (mistakes(): lint, a preflight; a kit's stored ones)
             if any(mistake.distinct[k] for k in failed_units) and \
                     all(self._agrees(mistake, unit, observed, float32) for unit in self.units):
                 return mistake.message

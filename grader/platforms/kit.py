@@ -226,7 +226,7 @@ def stage(problem, vectors: dict, folder: Path, readme: str) -> Path:
         shutil.copy(problem.folder / "plots.py", target / "plots.py")   # inputs and kinks, no answers
     (target / VECTORS).write_text(_json(vectors))
     # their validated copies too (grader.core.validated): a check reads them without pydantic
-    validated.store(target / "spec.toml", specs.ProblemSpec, lambda text: tomllib.loads(text.decode()))
+    validated.store(target / "spec.toml", specs.ProblemSpec, specs.parse_spec)
     validated.store(target / VECTORS, Vectors, json.loads)
     (folder / "pyproject.toml").write_text(_pyproject(problem.spec))
     (folder / "README.md").write_text(readme)

@@ -617,18 +617,25 @@ def decode_inputs(encoded: dict) -> dict:
 # to a fork server once (its children inherit it) or with a child's first request. A request is
 # {"nonce", "run": [a program group's index, or a group], "program"?: a program}.
 
+_tree_texts: dict[int, tuple[list, str]] = {}
+
+
+def tree_json(tree: list) -> str:
+    """An expression tree's JSON, made once per tree (grader.core.expr.parse keeps each one): the
+    wire's name for it, and the judge's memo key."""
+    held = _tree_texts.get(id(tree))
+    if held is None or held[0] is not tree:   # the tree kept with its text: its id stays its own
+        held = _tree_texts[id(tree)] = (tree, _dumps(tree))
+    return held[1]
+
+
 def group(items: list[dict]) -> str:
     """A group's JSON from calls ({"expr", "case", "mode", "with"?}; grader.judge.verdict.call):
     each distinct expression once, each item naming it by index."""
     index: dict[str, int] = {}
-    texts: dict[int, str] = {}   # id of a tree -> its JSON: a group's items share a few trees
     compact = []
     for item in items:
-        tree = item["expr"]
-        text = texts.get(id(tree))
-        if text is None:
-            text = texts[id(tree)] = _dumps(tree)
-        entry = {"e": index.setdefault(text, len(index)), "c": item["case"]}
+        entry = {"e": index.setdefault(tree_json(item["expr"]), len(index)), "c": item["case"]}
         if "with" in item:
             entry["w"] = item["with"]
         if item.get("mode") == "leaves":

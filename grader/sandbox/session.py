@@ -186,10 +186,9 @@ class ChildSession:
         fits (grader.sandbox.early), or a new sandboxed process."""
         adopted = early.take(self.isolation, self.limits.modules) if self.server is None else None
         if adopted is not None:
-            self.proc, self.cgroup, self.child_program = adopted.proc, adopted.cgroup, None
+            to_child_w, from_child_r, out_r = self._take(adopted)
             if self.cgroup:
                 self.cgroup.limit_memory(self.limits.memory_bytes + GROUP_BASELINE)
-            to_child_w, from_child_r, out_r = adopted.wfd, adopted.rfd, adopted.out_r
         else:
             to_child_w, from_child_r, out_r = self._launch()
         self.running = True
@@ -215,14 +214,17 @@ class ChildSession:
         and output pipes."""
         try:
             if self.server is None:
-                child = sandbox.start_child(self.isolation, self.limits.memory_bytes, self.limits.modules)
-                self.proc, self.cgroup, self.child_program = child.proc, child.cgroup, None
-                return child.wfd, child.rfd, child.out_r
+                return self._take(sandbox.start_child(self.isolation, self.limits.memory_bytes, self.limits.modules))
             return self._fork()
         except (ChildFailure, sandbox.IsolationUnavailable) as failure:
             self.load_failure = str(failure)
             self.load_failure_kind = getattr(failure, "kind", "internal")
             raise ChildFailure(self.load_failure, kind=self.load_failure_kind) from None
+
+    def _take(self, child: sandbox.Started) -> tuple[int, int, int]:
+        """A child started on its own (not forked): it holds no program yet."""
+        self.proc, self.cgroup, self.child_program = child.proc, child.cgroup, None
+        return child.wfd, child.rfd, child.out_r
 
     def _fork(self) -> tuple[int, int, int]:
         with sandbox.child_pipes() as (theirs, ours):
